@@ -1,0 +1,117 @@
+//! Connection limits and behaviour switches, with their defaults.
+
+/// How data messages are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessageMode {
+    /// Reassemble each message and report it once, whole
+    /// ([`Event::Text`](crate::Event::Text) / [`Event::Binary`](crate::Event::Binary)).
+    #[default]
+    Whole,
+    /// Report each piece of payload as it arrives
+    /// ([`Event::TextChunk`](crate::Event::TextChunk) /
+    /// [`Event::BinaryChunk`](crate::Event::BinaryChunk)), with
+    /// `frame_finished` and `message_finished` flags as in Python wsproto.
+    /// Memory stays bounded by the read size, whatever the message size.
+    Streaming,
+}
+
+/// Limits and switches of a connection. Every buffer the connection owns is
+/// bounded by one of these limits.
+///
+/// ```
+/// let mut config = wsproto::Config::default();
+/// config.max_message_size = 1 << 20;
+/// assert_eq!(config.max_frame_size, 16 << 20);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Largest frame payload accepted; a larger declared length fails the
+    /// connection with 1009 before any payload is read. Default 16 MiB.
+    pub max_frame_size: u64,
+    /// Largest message accepted, summed over its fragments and counted after
+    /// decompression; more fails the connection with 1009. Default 64 MiB.
+    /// Only whole-message mode buffers a message; streaming mode still
+    /// enforces the limit.
+    pub max_message_size: u64,
+    /// Largest number of bytes the outgoing buffer may hold; a send that
+    /// would go over returns [`LocalError::OutgoingBufferFull`](crate::LocalError::OutgoingBufferFull)
+    /// until the caller drains it. Default 128 MiB.
+    pub max_outgoing_buffer: usize,
+    /// Whole messages or streamed pieces. Default whole.
+    pub message_mode: MessageMode,
+    /// Queue a pong for every ping received. Pongs for a burst of pings are
+    /// coalesced into one for the latest ping, as RFC 6455 §5.5.3 allows, so
+    /// a ping flood costs bounded memory. Default on.
+    pub auto_pong: bool,
+    /// Queue the close reply, echoing the peer's code, as soon as the peer's
+    /// close frame arrives (RFC 6455 §5.5.1: the endpoint "MUST send a Close
+    /// frame in response"). Turn off to send the reply yourself with
+    /// `close`, as Python wsproto does. Default on.
+    pub auto_close: bool,
+    /// Largest HTTP head (request or response line plus headers) accepted in
+    /// the opening handshake; a server answers 431 when over. Default 16 KiB.
+    pub max_handshake_size: usize,
+    /// Largest number of headers in the opening handshake; a server answers
+    /// 431 when over. Default 64.
+    pub max_headers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_outgoing_buffer: 128 << 20,
+            message_mode: MessageMode::Whole,
+            auto_pong: true,
+            auto_close: true,
+            max_handshake_size: 16 << 10,
+            max_headers: 64,
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`Config::max_frame_size`].
+    #[must_use]
+    pub fn with_max_frame_size(mut self, bytes: u64) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Sets [`Config::max_message_size`].
+    #[must_use]
+    pub fn with_max_message_size(mut self, bytes: u64) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`Config::max_outgoing_buffer`].
+    #[must_use]
+    pub fn with_max_outgoing_buffer(mut self, bytes: usize) -> Self {
+        self.max_outgoing_buffer = bytes;
+        self
+    }
+
+    /// Sets [`Config::message_mode`].
+    #[must_use]
+    pub fn with_message_mode(mut self, mode: MessageMode) -> Self {
+        self.message_mode = mode;
+        self
+    }
+
+    /// Sets [`Config::auto_pong`].
+    #[must_use]
+    pub fn with_auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+
+    /// Sets [`Config::auto_close`].
+    #[must_use]
+    pub fn with_auto_close(mut self, on: bool) -> Self {
+        self.auto_close = on;
+        self
+    }
+}

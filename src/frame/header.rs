@@ -1,0 +1,258 @@
+//! Frame header decoding and encoding: the one place for RFC 6455 §5.2.
+
+use crate::error::ProtocolError;
+use crate::frame::{CloseCode, Opcode};
+
+/// The three reserved bits of a frame header, as they sit in its first byte
+/// (RSV1 = 0x40, RSV2 = 0x20, RSV3 = 0x10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Rsv(u8);
+
+impl Rsv {
+    /// No reserved bit.
+    pub const NONE: Self = Self(0);
+    /// RSV1, which permessage-deflate uses to mark a compressed message.
+    pub const RSV1: Self = Self(0x40);
+    /// RSV2.
+    pub const RSV2: Self = Self(0x20);
+    /// RSV3.
+    pub const RSV3: Self = Self(0x10);
+
+    /// The bits as they sit in the header's first byte.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The reserved bits of a header's first byte.
+    pub const fn from_first_byte(byte: u8) -> Self {
+        Self(byte & 0x70)
+    }
+
+    /// Whether no bit is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether every bit of `other` is set in `self`.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The union of two sets.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// The bits of `self` that are not in `other`.
+    #[must_use]
+    pub const fn difference(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+}
+
+/// The longest header: 2 bytes, 8 of extended length, 4 of mask.
+pub const MAX_HEADER_LEN: usize = 14;
+
+/// The largest control frame payload (RFC 6455 §5.5).
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// A decoded frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Whether this is the final frame of its message.
+    pub fin: bool,
+    /// Reserved bits; an extension must claim any that are set.
+    pub rsv: Rsv,
+    /// The frame's opcode.
+    pub opcode: Opcode,
+    /// The masking key, present exactly on client-to-server frames.
+    pub mask: Option<[u8; 4]>,
+    /// The payload length as declared; never trusted for allocation.
+    pub payload_len: u64,
+}
+
+fn protocol_error(reason: &'static str) -> ProtocolError {
+    ProtocolError::new(CloseCode::PROTOCOL_ERROR, reason)
+}
+
+impl FrameHeader {
+    /// Decodes a header from the start of `buf`.
+    ///
+    /// Returns `Ok(None)` when `buf` does not yet hold the whole header, and
+    /// otherwise the header with its encoded length. Everything §5.2 lets a
+    /// receiver decide from the header alone is checked here, before any
+    /// payload is read.
+    ///
+    /// # Errors
+    ///
+    /// 1002 for a reserved opcode, a fragmented or oversized control frame,
+    /// a 64-bit length with the most significant bit set, or a length not in
+    /// its minimal form.
+    pub fn decode(buf: &[u8]) -> Result<Option<(Self, usize)>, ProtocolError> {
+        let [b0, b1, ..] = *buf else {
+            return Ok(None);
+        };
+        let fin = b0 & 0x80 != 0;
+        let rsv = Rsv::from_first_byte(b0);
+        // §5.2: "If an unknown opcode is received, the receiving endpoint
+        // MUST _Fail the WebSocket Connection_."
+        let opcode =
+            Opcode::from_u8(b0 & 0x0F).ok_or_else(|| protocol_error("reserved opcode"))?;
+        let masked = b1 & 0x80 != 0;
+        let len7 = b1 & 0x7F;
+        if opcode.is_control() {
+            // §5.5: "All control frames MUST have a payload length of 125
+            // bytes or less and MUST NOT be fragmented."
+            if !fin {
+                return Err(protocol_error("fragmented control frame"));
+            }
+            if usize::from(len7) > MAX_CONTROL_PAYLOAD {
+                return Err(protocol_error("control frame payload over 125 bytes"));
+            }
+        }
+        let ext_len = match len7 {
+            126 => 2,
+            127 => 8,
+            _ => 0,
+        };
+        let header_len = 2 + ext_len + if masked { 4 } else { 0 };
+        if buf.len() < header_len {
+            return Ok(None);
+        }
+        let payload_len = match len7 {
+            126 => {
+                let len = u16::from_be_bytes([buf[2], buf[3]]);
+                // §5.2: "the minimal number of bytes MUST be used to encode the length".
+                if len < 126 {
+                    return Err(protocol_error("non-minimal 16-bit payload length"));
+                }
+                u64::from(len)
+            }
+            127 => {
+                let mut raw = [0u8; 8];
+                raw.copy_from_slice(&buf[2..10]);
+                let len = u64::from_be_bytes(raw);
+                // §5.2: "the most significant bit MUST be 0".
+                if len >> 63 != 0 {
+                    return Err(protocol_error("64-bit payload length with the high bit set"));
+                }
+                if len <= u64::from(u16::MAX) {
+                    return Err(protocol_error("non-minimal 64-bit payload length"));
+                }
+                len
+            }
+            short => u64::from(short),
+        };
+        let mask = masked.then(|| {
+            let at = 2 + ext_len;
+            [buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]
+        });
+        Ok(Some((
+            Self {
+                fin,
+                rsv,
+                opcode,
+                mask,
+                payload_len,
+            },
+            header_len,
+        )))
+    }
+
+    /// The number of bytes [`FrameHeader::encode`] writes.
+    pub const fn encoded_len(&self) -> usize {
+        let ext = if self.payload_len < 126 {
+            0
+        } else if self.payload_len <= u16::MAX as u64 {
+            2
+        } else {
+            8
+        };
+        2 + ext + if self.mask.is_some() { 4 } else { 0 }
+    }
+
+    /// Encodes the header in its minimal form; returns the buffer and the
+    /// number of bytes used.
+    pub fn encode(&self) -> ([u8; MAX_HEADER_LEN], usize) {
+        let mut out = [0u8; MAX_HEADER_LEN];
+        out[0] = (if self.fin { 0x80 } else { 0 }) | self.rsv.bits() | self.opcode.as_u8();
+        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
+        let mut at = 2;
+        if self.payload_len < 126 {
+            out[1] = mask_bit | self.payload_len as u8;
+        } else if let Ok(len) = u16::try_from(self.payload_len) {
+            out[1] = mask_bit | 126;
+            out[2..4].copy_from_slice(&len.to_be_bytes());
+            at = 4;
+        } else {
+            out[1] = mask_bit | 127;
+            out[2..10].copy_from_slice(&self.payload_len.to_be_bytes());
+            at = 10;
+        }
+        if let Some(key) = self.mask {
+            out[at..at + 4].copy_from_slice(&key);
+            at += 4;
+        }
+        (out, at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(len: u64, mask: Option<[u8; 4]>) -> FrameHeader {
+        FrameHeader {
+            fin: true,
+            rsv: Rsv::NONE,
+            opcode: Opcode::Binary,
+            mask,
+            payload_len: len,
+        }
+    }
+
+    #[test]
+    fn all_three_length_forms_round_trip() {
+        for len in [0, 1, 125, 126, 127, 65535, 65536, 1 << 32, (1 << 63) - 1] {
+            for mask in [None, Some([1, 2, 3, 4])] {
+                let h = header(len, mask);
+                let (buf, n) = h.encode();
+                assert_eq!(n, h.encoded_len());
+                assert_eq!(FrameHeader::decode(&buf[..n]).unwrap(), Some((h, n)));
+                // Every strict prefix asks for more bytes.
+                for cut in 0..n {
+                    assert_eq!(FrameHeader::decode(&buf[..cut]).unwrap(), None, "{len} {cut}");
+                }
+            }
+        }
+    }
+
+    fn decode_err(bytes: &[u8]) -> CloseCode {
+        FrameHeader::decode(bytes).unwrap_err().code
+    }
+
+    #[test]
+    fn strict_header_rules_fail_with_1002() {
+        // Reserved opcodes.
+        for op in [3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
+            assert_eq!(decode_err(&[0x80 | op, 0]), CloseCode::PROTOCOL_ERROR);
+        }
+        // Fragmented control frame, decided from two bytes.
+        assert_eq!(decode_err(&[0x09, 0x00]), CloseCode::PROTOCOL_ERROR);
+        // Control payload over 125, decided before the extended length arrives.
+        assert_eq!(decode_err(&[0x89, 126]), CloseCode::PROTOCOL_ERROR);
+        assert_eq!(decode_err(&[0x88, 127]), CloseCode::PROTOCOL_ERROR);
+        // Non-minimal lengths.
+        assert_eq!(decode_err(&[0x82, 126, 0, 125]), CloseCode::PROTOCOL_ERROR);
+        assert_eq!(
+            decode_err(&[0x82, 127, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]),
+            CloseCode::PROTOCOL_ERROR
+        );
+        // 64-bit length with the MSB set.
+        assert_eq!(
+            decode_err(&[0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            CloseCode::PROTOCOL_ERROR
+        );
+    }
+}
