@@ -80,7 +80,7 @@ pub(crate) struct Engine<R: Role> {
     encode_buf: BytesMut,
     sending: Option<SendingFragments>,
     pending_pong: Option<Bytes>,
-    eof: bool,
+    pub(crate) eof: bool,
     pub(crate) close_sent: bool,
     pub(crate) close_received: Option<CloseFrame>,
     pub(crate) failed: Option<ProtocolError>,

@@ -36,6 +36,7 @@
 mod config;
 mod conn;
 mod error;
+pub mod handshake;
 mod event;
 pub mod extensions;
 pub mod frame;
@@ -50,6 +51,7 @@ pub use config::{Config, MessageMode};
 pub use error::{HandshakeError, LocalError, ProtocolError};
 pub use event::{Event, MessageKind, Utf8Bytes};
 pub use frame::{CloseCode, CloseFrame, Opcode};
+pub use handshake::Pending;
 pub use keys::{FixedKey, MaskKeySource, OsRandomKeys};
 pub use phase::{Closed, Closing, Connection, Open};
 pub use role::{Client, Role, Server};

@@ -20,7 +20,7 @@ use bytes::{Bytes, BytesMut};
 use crate::config::Config;
 use crate::conn::Engine;
 use crate::error::{LocalError, ProtocolError};
-use crate::event::{Event, MessageKind};
+use crate::event::{Event, MessageKind, Utf8Bytes};
 use crate::extensions::Extension;
 use crate::frame::{CloseCode, CloseFrame, Opcode};
 use crate::keys::MaskKeySource;
@@ -167,12 +167,12 @@ impl<R: Role, P: Phase> Connection<R, P> {
         &self.engine.config
     }
 
-    /// Whether the close handshake is over (or the connection failed): no
-    /// more events will come, and once the outgoing bytes are written the
+    /// Whether the close handshake is over (or the connection failed, or the
+    /// transport ended): no more events will come, and once the outgoing bytes are written the
     /// transport can be closed (RFC 6455 §7.1.1: the server closes it first).
     pub fn is_closed(&self) -> bool {
         self.engine.failed.is_some()
-            || (self.engine.close_sent && self.engine.is_done_reading())
+            || (self.engine.is_done_reading() && (self.engine.close_sent || self.engine.eof))
     }
 }
 
@@ -266,6 +266,17 @@ impl Open<Server> {
     /// As [`send_text`](Self::send_text).
     pub fn send_binary_shared(&mut self, data: Bytes) -> Result<(), LocalError> {
         self.engine.send_shared(MessageKind::Binary, data)
+    }
+
+    /// Sends a whole text message without copying a large payload, as
+    /// [`send_binary_shared`](Self::send_binary_shared) does; handy for
+    /// echoing or forwarding an [`Event::Text`].
+    ///
+    /// # Errors
+    ///
+    /// As [`send_text`](Self::send_text).
+    pub fn send_text_shared(&mut self, text: Utf8Bytes) -> Result<(), LocalError> {
+        self.engine.send_shared(MessageKind::Text, text.into_bytes())
     }
 }
 

@@ -88,3 +88,190 @@ pub trait Extension: Send + std::fmt::Debug {
         out: &mut BytesMut,
     ) -> Result<Option<Rsv>, LocalError>;
 }
+
+impl ExtensionOffer {
+    /// An offer with no parameters.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter.
+    #[must_use]
+    pub fn with_param(mut self, name: impl Into<String>, value: Option<String>) -> Self {
+        self.params.push((name.into(), value));
+        self
+    }
+
+    /// Parses every element of one or more `Sec-WebSocket-Extensions` header
+    /// values (RFC 6455 §9.1 grammar: `name *( ";" param [ "=" value ] )`,
+    /// comma-separated, values as tokens or quoted strings).
+    ///
+    /// # Errors
+    ///
+    /// A description of the first syntax error.
+    pub fn parse_header(value: &str) -> Result<Vec<Self>, &'static str> {
+        let mut offers = Vec::new();
+        let mut rest = value;
+        loop {
+            rest = rest.trim_start_matches([' ', '\t']);
+            if rest.is_empty() {
+                return Ok(offers);
+            }
+            // Empty list elements (",,") are allowed by RFC 7230's #rule.
+            if let Some(after) = rest.strip_prefix(',') {
+                rest = after;
+                continue;
+            }
+            let (name, after) = take_token(rest).ok_or("expected an extension name")?;
+            let mut offer = Self::new(name);
+            rest = after.trim_start_matches([' ', '\t']);
+            while let Some(after) = rest.strip_prefix(';') {
+                let after = after.trim_start_matches([' ', '\t']);
+                let (param, after) = take_token(after).ok_or("expected a parameter name")?;
+                let after = after.trim_start_matches([' ', '\t']);
+                let (value, after) = match after.strip_prefix('=') {
+                    Some(v) => {
+                        let v = v.trim_start_matches([' ', '\t']);
+                        let (value, after) = if let Some(q) = v.strip_prefix('"') {
+                            take_quoted(q).ok_or("unterminated quoted string")?
+                        } else {
+                            let (t, a) = take_token(v).ok_or("expected a parameter value")?;
+                            (t.to_owned(), a)
+                        };
+                        (Some(value), after)
+                    }
+                    None => (None, after),
+                };
+                offer.params.push((param.to_owned(), value));
+                rest = after.trim_start_matches([' ', '\t']);
+            }
+            offers.push(offer);
+            match rest.strip_prefix(',') {
+                Some(after) => rest = after,
+                None if rest.is_empty() => return Ok(offers),
+                None => return Err("unexpected character in extension header"),
+            }
+        }
+    }
+
+    /// The header form: `name; param; param=value`. Values that are not
+    /// tokens are quoted.
+    pub fn to_header_value(&self) -> String {
+        let mut out = self.name.clone();
+        for (name, value) in &self.params {
+            out.push_str("; ");
+            out.push_str(name);
+            if let Some(value) = value {
+                out.push('=');
+                if !value.is_empty() && value.bytes().all(is_tchar) {
+                    out.push_str(value);
+                } else {
+                    out.push('"');
+                    for c in value.chars() {
+                        if c == '"' || c == '\\' {
+                            out.push('\\');
+                        }
+                        out.push(c);
+                    }
+                    out.push('"');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// RFC 7230 §3.2.6 token characters.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn take_token(s: &str) -> Option<(&str, &str)> {
+    let end = s.bytes().position(|b| !is_tchar(b)).unwrap_or(s.len());
+    (end > 0).then(|| s.split_at(end))
+}
+
+fn take_quoted(s: &str) -> Option<(String, &str)> {
+    let mut value = String::new();
+    let mut chars = s.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((value, &s[i + 1..])),
+            '\\' => value.push(chars.next()?.1),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+/// Server side of negotiation (Python wsproto's `handshake_extensions`):
+/// for each supported extension, in order, the first of the client's offers
+/// with its name that it accepts. Returns the accepted extensions and the
+/// response header value, or `None` when nothing was accepted.
+pub fn negotiate(
+    offers: &[ExtensionOffer],
+    supported: Vec<Box<dyn Extension>>,
+) -> (Vec<Box<dyn Extension>>, Option<String>) {
+    let mut accepted: Vec<Box<dyn Extension>> = Vec::new();
+    let mut responses = Vec::new();
+    let mut claimed = crate::frame::Rsv::NONE;
+    for mut ext in supported {
+        // Two extensions may not claim the same reserved bit.
+        if ext.rsv().difference(claimed) != ext.rsv() {
+            continue;
+        }
+        let name = ext.name().to_owned();
+        let response = offers
+            .iter()
+            .filter(|offer| offer.name.eq_ignore_ascii_case(&name))
+            .find_map(|offer| ext.accept(offer));
+        if let Some(response) = response {
+            claimed = claimed.union(ext.rsv());
+            responses.push(response.to_header_value());
+            accepted.push(ext);
+        }
+    }
+    let header = (!responses.is_empty()).then(|| responses.join(", "));
+    (accepted, header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_offers_with_params_and_quotes() {
+        let offers = ExtensionOffer::parse_header(
+            "permessage-deflate; client_max_window_bits, permessage-deflate; server_max_window_bits=\"10\" ,x-foo",
+        )
+        .unwrap();
+        assert_eq!(offers.len(), 3);
+        assert_eq!(
+            offers[0].params,
+            vec![("client_max_window_bits".to_owned(), None)]
+        );
+        assert_eq!(
+            offers[1].params,
+            vec![("server_max_window_bits".to_owned(), Some("10".to_owned()))]
+        );
+        assert_eq!(offers[2].name, "x-foo");
+        assert!(ExtensionOffer::parse_header("a; =1").is_err());
+        assert!(ExtensionOffer::parse_header("a; b=\"1").is_err());
+        assert!(ExtensionOffer::parse_header("a b").is_err());
+        assert_eq!(ExtensionOffer::parse_header(" , ").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn header_value_round_trips() {
+        let offer = ExtensionOffer::new("x")
+            .with_param("a", None)
+            .with_param("b", Some("1".into()))
+            .with_param("c", Some("two words".into()));
+        let text = offer.to_header_value();
+        assert_eq!(text, "x; a; b=1; c=\"two words\"");
+        assert_eq!(ExtensionOffer::parse_header(&text).unwrap(), vec![offer]);
+    }
+}

@@ -1,0 +1,351 @@
+//! The server side of the opening handshake: parse and validate the
+//! upgrade request, then accept (101) or reject it.
+
+use std::marker::PhantomData;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{
+    CONNECTION, CONTENT_LENGTH, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
+
+use super::{HeadBuffer, Pending, accept_key, extension_offers, header_has_token, header_list};
+use crate::config::Config;
+use crate::error::{HandshakeError, LocalError};
+use crate::extensions::{Extension, ExtensionOffer, negotiate};
+use crate::phase::Open;
+use crate::role::Server;
+
+/// What a server's `receive` produced.
+#[derive(Debug)]
+#[must_use]
+pub enum ServerHandshake {
+    /// The request is not complete yet; feed more bytes.
+    Pending(Pending<Server>),
+    /// A valid upgrade request: accept or reject it.
+    Request(IncomingRequest),
+}
+
+impl Pending<Server> {
+    /// A server waiting for an upgrade request. `extensions` are the ones
+    /// this server supports (wsproto's `SUPPORTED_EXTENSIONS`); each
+    /// negotiates from the client's offers when the request is accepted.
+    pub fn new(config: Config, extensions: Vec<Box<dyn Extension>>) -> Self {
+        Self {
+            head: HeadBuffer::default(),
+            config,
+            extensions,
+            request: None,
+            _role: PhantomData,
+        }
+    }
+
+    /// Feeds request bytes.
+    ///
+    /// # Errors
+    ///
+    /// A [`HandshakeError`] whose status is the answer to send (use
+    /// [`HandshakeError::to_response`]): 431 for a head over
+    /// `max_handshake_size` or more than `max_headers` headers, 400 for a
+    /// malformed or invalid request, 426 for a version other than 13.
+    pub fn receive(mut self, data: &[u8]) -> Result<ServerHandshake, HandshakeError> {
+        let Some(head_len) = self.head.push(data, self.config.max_handshake_size)? else {
+            return Ok(ServerHandshake::Pending(self));
+        };
+        let mut raw_headers = vec![httparse::EMPTY_HEADER; self.config.max_headers];
+        let mut parsed = httparse::Request::new(&mut raw_headers);
+        match parsed.parse(&self.head.buf[..head_len]) {
+            Ok(httparse::Status::Complete(_)) => {}
+            Ok(httparse::Status::Partial) => {
+                return Err(HandshakeError::bad_request("malformed HTTP request"));
+            }
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(HandshakeError::new(
+                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "more headers than max_headers",
+                ));
+            }
+            Err(_) => return Err(HandshakeError::bad_request("malformed HTTP request")),
+        }
+        let mut builder = Request::builder()
+            .method(parsed.method.unwrap_or("GET"))
+            .uri(parsed.path.unwrap_or("/"))
+            .version(if parsed.version == Some(1) {
+                Version::HTTP_11
+            } else {
+                Version::HTTP_10
+            });
+        if let Some(headers) = builder.headers_mut() {
+            *headers = super::to_header_map(parsed.headers)?;
+        }
+        let request = builder
+            .body(())
+            .map_err(|_| HandshakeError::bad_request("invalid request line"))?;
+        let validated = validate(&request)?;
+        let early = self.head.buf.split_off(head_len);
+        Ok(ServerHandshake::Request(IncomingRequest {
+            request,
+            validated,
+            config: self.config,
+            supported: self.extensions,
+            early: early.freeze(),
+        }))
+    }
+}
+
+/// What the request validation extracted.
+#[derive(Debug, Clone)]
+struct Validated {
+    accept: String,
+    subprotocols: Vec<String>,
+    offers: Vec<ExtensionOffer>,
+}
+
+/// Checks an upgrade request against RFC 6455 §4.2.1.
+fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
+    let headers = request.headers();
+    // §4.1: "The method of the request MUST be GET, and the HTTP version
+    // MUST be at least 1.1."
+    if request.method() != Method::GET {
+        return Err(HandshakeError::bad_request("method is not GET"));
+    }
+    if request.version() < Version::HTTP_11 {
+        return Err(HandshakeError::bad_request("HTTP version below 1.1"));
+    }
+    if headers.get_all(HOST).iter().count() != 1 {
+        return Err(HandshakeError::bad_request("missing or repeated Host header"));
+    }
+    if !header_has_token(headers, &UPGRADE, "websocket") {
+        return Err(HandshakeError::bad_request("Upgrade header lacks \"websocket\""));
+    }
+    if !header_has_token(headers, &CONNECTION, "upgrade") {
+        return Err(HandshakeError::bad_request("Connection header lacks \"Upgrade\""));
+    }
+    let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
+    let version = versions.next();
+    if versions.next().is_some() {
+        return Err(HandshakeError::bad_request("repeated Sec-WebSocket-Version"));
+    }
+    // §4.4: a server that does not speak the version answers with the
+    // versions it does speak.
+    if version.map(HeaderValue::as_bytes) != Some(b"13") {
+        return Err(HandshakeError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "Sec-WebSocket-Version must be 13",
+        ));
+    }
+    let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
+    let (Some(key), None) = (keys.next(), keys.next()) else {
+        return Err(HandshakeError::bad_request("missing or repeated Sec-WebSocket-Key"));
+    };
+    // §4.1: the key is "a randomly selected 16-byte value that has been
+    // base64-encoded".
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(key.as_bytes())
+        .map_err(|_| HandshakeError::bad_request("Sec-WebSocket-Key is not base64"))?;
+    if decoded.len() != 16 {
+        return Err(HandshakeError::bad_request("Sec-WebSocket-Key is not 16 bytes"));
+    }
+    let subprotocols = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
+        .map_err(|()| HandshakeError::bad_request("Sec-WebSocket-Protocol is not ASCII"))?;
+    Ok(Validated {
+        accept: accept_key(key.as_bytes()),
+        subprotocols,
+        offers: extension_offers(headers)?,
+    })
+}
+
+/// How to accept a request: the subprotocol and extra response headers
+/// (Python wsproto's `AcceptConnection`). Extensions are negotiated from the
+/// server's supported list.
+#[derive(Debug, Clone, Default)]
+pub struct Accept {
+    /// The subprotocol to select; it must be one the client offered.
+    pub subprotocol: Option<String>,
+    /// Extra headers for the 101 response.
+    pub headers: HeaderMap,
+}
+
+impl Accept {
+    /// Accept with no subprotocol and no extra headers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Selects a subprotocol.
+    #[must_use]
+    pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
+        self.subprotocol = Some(name.into());
+        self
+    }
+}
+
+/// A valid upgrade request, waiting for the application's decision.
+#[derive(Debug)]
+#[must_use]
+pub struct IncomingRequest {
+    request: Request<()>,
+    validated: Validated,
+    config: Config,
+    supported: Vec<Box<dyn Extension>>,
+    early: Bytes,
+}
+
+impl IncomingRequest {
+    /// The request, as `http` types.
+    pub fn request(&self) -> &Request<()> {
+        &self.request
+    }
+
+    /// The subprotocols the client offered, in its order of preference.
+    pub fn subprotocols(&self) -> &[String] {
+        &self.validated.subprotocols
+    }
+
+    /// The extension offers the client made.
+    pub fn extension_offers(&self) -> &[ExtensionOffer] {
+        &self.validated.offers
+    }
+
+    /// Accepts: negotiates extensions, and returns the open connection with
+    /// the 101 response to write, already queued as its first outgoing
+    /// bytes. Frames that arrived right after the request are already fed
+    /// to the connection.
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::InvalidState`] if the subprotocol was not offered.
+    pub fn accept(self, accept: Accept) -> Result<Open<Server>, LocalError> {
+        let (response, mut open) = build_accept(
+            &self.validated,
+            &accept,
+            self.config,
+            self.supported,
+        )?;
+        let mut head = Vec::with_capacity(256);
+        head.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
+        super::write_headers(&mut head, response.headers());
+        head.extend_from_slice(b"\r\n");
+        open.engine.out.staged.extend_from_slice(&head);
+        open.receive(&self.early);
+        Ok(open)
+    }
+
+    /// Rejects with a status, headers and a body; returns the bytes to
+    /// write, after which the transport should be closed.
+    pub fn reject(self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Bytes {
+        reject_response(status, headers, body)
+    }
+}
+
+/// An HTTP response with `Content-Length` and `Connection: close`.
+pub fn reject_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(128 + body.len());
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut headers = headers.clone();
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    headers
+        .entry(CONNECTION)
+        .or_insert(HeaderValue::from_static("close"));
+    super::write_headers(&mut out, &headers);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    Bytes::from(out)
+}
+
+impl HandshakeError {
+    /// The HTTP response that answers this error: its status, a plain-text
+    /// body, and `Sec-WebSocket-Version: 13` for 426 (RFC 6455 §4.4).
+    pub fn to_response(&self) -> Bytes {
+        let mut headers = HeaderMap::new();
+        if self.status == StatusCode::UPGRADE_REQUIRED {
+            headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+            headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        }
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain"),
+        );
+        reject_response(self.status, &headers, self.reason.as_bytes())
+    }
+}
+
+fn build_accept(
+    validated: &Validated,
+    accept: &Accept,
+    config: Config,
+    supported: Vec<Box<dyn Extension>>,
+) -> Result<(Response<()>, Open<Server>), LocalError> {
+    let mut response = Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .body(())
+        .map_err(|_| LocalError::InvalidState("cannot build response".into()))?;
+    let headers = response.headers_mut();
+    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    let accept_value = HeaderValue::from_str(&validated.accept)
+        .map_err(|_| LocalError::InvalidState("bad accept key".into()))?;
+    headers.insert(SEC_WEBSOCKET_ACCEPT, accept_value);
+    if let Some(protocol) = &accept.subprotocol {
+        // §4.2.2: the selected subprotocol must be one the client offered.
+        if !validated.subprotocols.iter().any(|p| p == protocol) {
+            return Err(LocalError::InvalidState(
+                format!("subprotocol {protocol:?} was not offered by the client").into(),
+            ));
+        }
+        let value = HeaderValue::from_str(protocol)
+            .map_err(|_| LocalError::InvalidState("invalid subprotocol".into()))?;
+        headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
+    }
+    let (extensions, ext_header) = negotiate(&validated.offers, supported);
+    if let Some(value) = ext_header {
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| LocalError::InvalidState("invalid extension response".into()))?;
+        headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
+    }
+    for (name, value) in &accept.headers {
+        headers.append(name, value.clone());
+    }
+    Ok((response, Open::new(config, extensions)))
+}
+
+/// The hyper/axum path (Python wsproto's `initiate_upgrade_connection`):
+/// validates an already-parsed upgrade request and returns the 101 response
+/// to send plus the open server connection to run on the upgraded stream.
+///
+/// ```
+/// use wsproto::handshake::{upgrade, Accept};
+/// let request = http::Request::get("/chat")
+///     .header("host", "example.com")
+///     .header("upgrade", "websocket")
+///     .header("connection", "Upgrade")
+///     .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+///     .header("sec-websocket-version", "13")
+///     .body(())
+///     .unwrap();
+/// let (response, _ws) = upgrade(&request, Accept::new(), wsproto::Config::default(), Vec::new())?;
+/// assert_eq!(response.status(), 101);
+/// assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// A [`HandshakeError`] with the status to answer (400 or 426), or one with
+/// status 500 when `accept` names a subprotocol the client did not offer.
+pub fn upgrade<B>(
+    request: &Request<B>,
+    accept: Accept,
+    config: Config,
+    supported: Vec<Box<dyn Extension>>,
+) -> Result<(Response<()>, Open<Server>), HandshakeError> {
+    let validated = validate(request)?;
+    build_accept(&validated, &accept, config, supported)
+        .map_err(|e| HandshakeError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
