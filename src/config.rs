@@ -40,9 +40,9 @@ pub struct Config {
     pub max_outgoing_buffer: usize,
     /// Whole messages or streamed pieces. Default whole.
     pub message_mode: MessageMode,
-    /// Queue a pong for every ping received. Pongs for a burst of pings are
-    /// coalesced into one for the latest ping, as RFC 6455 §5.5.3 allows, so
-    /// a ping flood costs bounded memory. Default on.
+    /// Queue a pong for every ping received. When the outgoing buffer is
+    /// full, pongs are coalesced into one for the latest ping, as RFC 6455
+    /// §5.5.3 allows, so a ping flood costs bounded memory. Default on.
     pub auto_pong: bool,
     /// Queue the close reply, echoing the peer's code, as soon as the peer's
     /// close frame arrives (RFC 6455 §5.5.1: the endpoint "MUST send a Close

@@ -11,8 +11,8 @@ use crate::error::{LocalError, ProtocolError};
 use crate::event::{Event, MessageKind, Utf8Bytes};
 use crate::extensions::Extension;
 use crate::frame::{CloseCode, CloseFrame, FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, Rsv};
-use crate::mask::apply_mask;
 use crate::keys::{MaskKeySource, OsRandomKeys};
+use crate::mask::apply_mask;
 use crate::outgoing::Outgoing;
 use crate::role::Role;
 use crate::utf8::Utf8Validator;
@@ -263,9 +263,9 @@ impl<R: Role> Engine<R> {
         }
         match header.opcode {
             // §5.4: fragments of one message are not interleaved with another.
-            Opcode::Continuation if self.msg.kind.is_none() => {
-                Err(protocol_error("continuation frame without a message to continue"))
-            }
+            Opcode::Continuation if self.msg.kind.is_none() => Err(protocol_error(
+                "continuation frame without a message to continue",
+            )),
             Opcode::Text | Opcode::Binary if self.msg.kind.is_some() => Err(protocol_error(
                 "new data message before the previous one finished",
             )),
@@ -367,7 +367,11 @@ impl<R: Role> Engine<R> {
     }
 
     /// Whole-message mode: a complete uncompressed data frame.
-    fn on_data_frame(&mut self, payload: BytesMut, fin: bool) -> Result<Option<Event>, ProtocolError> {
+    fn on_data_frame(
+        &mut self,
+        payload: BytesMut,
+        fin: bool,
+    ) -> Result<Option<Event>, ProtocolError> {
         self.msg.size += payload.len() as u64;
         if !fin {
             self.msg.buf.extend_from_slice(&payload);
@@ -480,14 +484,28 @@ impl<R: Role> Engine<R> {
         Ok(Some(event))
     }
 
-    fn on_control(&mut self, opcode: Opcode, payload: Bytes) -> Result<Option<Event>, ProtocolError> {
+    fn on_control(
+        &mut self,
+        opcode: Opcode,
+        payload: Bytes,
+    ) -> Result<Option<Event>, ProtocolError> {
         match opcode {
             Opcode::Ping => {
                 // §5.5.3: a Ping MUST be answered with a Pong carrying the
                 // same data "unless it already received a Close frame"; a
                 // burst may be answered with the latest ping only.
+                // Each ping gets its pong (Autobahn 2.10 checks that) until
+                // the outgoing buffer is full; from then on only the latest
+                // ping is answered, when the caller drains the buffer, so a
+                // flood of pings costs bounded memory.
                 if self.config.auto_pong && !self.close_sent {
-                    self.pending_pong = Some(payload.clone());
+                    let frame_len = payload.len() + crate::frame::MAX_HEADER_LEN;
+                    if self.out.len() + frame_len <= self.config.max_outgoing_buffer {
+                        self.pending_pong = None;
+                        self.write_frame(Opcode::Pong, Rsv::NONE, true, &payload);
+                    } else {
+                        self.pending_pong = Some(payload.clone());
+                    }
                 }
                 Ok(Some(Event::Ping(payload)))
             }
@@ -607,7 +625,11 @@ impl<R: Role> Engine<R> {
 
     /// Server only: sends a whole binary or text message whose payload is
     /// queued by reference for a vectored write, when nothing transforms it.
-    pub(crate) fn send_shared(&mut self, kind: MessageKind, payload: Bytes) -> Result<(), LocalError> {
+    pub(crate) fn send_shared(
+        &mut self,
+        kind: MessageKind,
+        payload: Bytes,
+    ) -> Result<(), LocalError> {
         const COPY_BELOW: usize = 4096;
         if R::IS_CLIENT || payload.len() < COPY_BELOW || !self.extensions.is_empty() {
             return self.send_data(kind, &payload, true, false);
@@ -634,7 +656,11 @@ impl<R: Role> Engine<R> {
         Ok(())
     }
 
-    pub(crate) fn send_control(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), LocalError> {
+    pub(crate) fn send_control(
+        &mut self,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<(), LocalError> {
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(LocalError::ControlPayloadTooLarge(payload.len()));
         }

@@ -33,13 +33,14 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+pub mod compat;
 mod config;
 mod conn;
 mod error;
-pub mod handshake;
 mod event;
 pub mod extensions;
 pub mod frame;
+pub mod handshake;
 mod keys;
 pub mod mask;
 mod outgoing;

@@ -202,7 +202,8 @@ impl<R: Role> Open<R> {
     ///
     /// As [`send_text`](Self::send_text).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), LocalError> {
-        self.engine.send_data(MessageKind::Binary, data, true, false)
+        self.engine
+            .send_data(MessageKind::Binary, data, true, false)
     }
 
     /// Sends one fragment of a message (RFC 6455 §5.4). The first call
@@ -213,7 +214,12 @@ impl<R: Role> Open<R> {
     ///
     /// As [`send_text`](Self::send_text), and
     /// [`LocalError::FragmentKindMismatch`] if `kind` changes mid-message.
-    pub fn send_fragment(&mut self, kind: MessageKind, data: &[u8], fin: bool) -> Result<(), LocalError> {
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), LocalError> {
         self.engine.send_data(kind, data, fin, true)
     }
 
@@ -243,7 +249,8 @@ impl<R: Role> Open<R> {
     /// a close frame without a code. If the close reply was already queued
     /// automatically, nothing more is sent.
     pub fn close(mut self, code: CloseCode, reason: &str) -> Closing<R> {
-        self.engine.queue_close(&CloseFrame::new(code, reason.to_owned()));
+        self.engine
+            .queue_close(&CloseFrame::new(code, reason.to_owned()));
         Connection::with_engine(self.engine)
     }
 }
@@ -276,7 +283,8 @@ impl Open<Server> {
     ///
     /// As [`send_text`](Self::send_text).
     pub fn send_text_shared(&mut self, text: Utf8Bytes) -> Result<(), LocalError> {
-        self.engine.send_shared(MessageKind::Text, text.into_bytes())
+        self.engine
+            .send_shared(MessageKind::Text, text.into_bytes())
     }
 }
 

@@ -139,7 +139,9 @@ impl Pending<Client> {
         extensions: Vec<Box<dyn Extension>>,
     ) -> Result<(Self, Bytes), HandshakeError> {
         let uri: Uri = url.parse().map_err(|_| fail("invalid URL"))?;
-        let request = Request::get(uri).body(()).map_err(|_| fail("invalid URL"))?;
+        let request = Request::get(uri)
+            .body(())
+            .map_err(|_| fail("invalid URL"))?;
         Self::new(request, config, extensions)
     }
 
@@ -239,7 +241,9 @@ impl Pending<Client> {
                     .is_some_and(|ext| ext.name().eq_ignore_ascii_case(&response_ext.name))
             });
             let Some(mut ext) = slot.and_then(Option::take) else {
-                return Err(fail("server accepted an extension that was not offered (or twice)"));
+                return Err(fail(
+                    "server accepted an extension that was not offered (or twice)",
+                ));
             };
             ext.finalize(&response_ext)?;
             accepted.push(ext);

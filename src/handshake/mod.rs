@@ -72,9 +72,7 @@ pub(crate) fn extension_offers(headers: &HeaderMap) -> Result<Vec<ExtensionOffer
         let text = value
             .to_str()
             .map_err(|_| HandshakeError::bad_request("Sec-WebSocket-Extensions is not ASCII"))?;
-        offers.extend(
-            ExtensionOffer::parse_header(text).map_err(HandshakeError::bad_request)?,
-        );
+        offers.extend(ExtensionOffer::parse_header(text).map_err(HandshakeError::bad_request)?);
     }
     Ok(offers)
 }
@@ -95,7 +93,11 @@ impl HeadBuffer {
     /// # Errors
     ///
     /// 431 when the head is longer than `limit`.
-    pub(crate) fn push(&mut self, data: &[u8], limit: usize) -> Result<Option<usize>, HandshakeError> {
+    pub(crate) fn push(
+        &mut self,
+        data: &[u8],
+        limit: usize,
+    ) -> Result<Option<usize>, HandshakeError> {
         self.buf.extend_from_slice(data);
         let from = self.scanned.saturating_sub(3);
         let found = self.buf[from..]
@@ -177,7 +179,10 @@ mod tests {
     #[test]
     fn tokens_are_found_case_insensitively_in_lists() {
         let mut h = HeaderMap::new();
-        h.append(http::header::CONNECTION, HeaderValue::from_static("keep-alive, UpGrade"));
+        h.append(
+            http::header::CONNECTION,
+            HeaderValue::from_static("keep-alive, UpGrade"),
+        );
         assert!(header_has_token(&h, &http::header::CONNECTION, "upgrade"));
         assert!(!header_has_token(&h, &http::header::CONNECTION, "upgrad"));
     }

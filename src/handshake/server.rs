@@ -115,18 +115,26 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
         return Err(HandshakeError::bad_request("HTTP version below 1.1"));
     }
     if headers.get_all(HOST).iter().count() != 1 {
-        return Err(HandshakeError::bad_request("missing or repeated Host header"));
+        return Err(HandshakeError::bad_request(
+            "missing or repeated Host header",
+        ));
     }
     if !header_has_token(headers, &UPGRADE, "websocket") {
-        return Err(HandshakeError::bad_request("Upgrade header lacks \"websocket\""));
+        return Err(HandshakeError::bad_request(
+            "Upgrade header lacks \"websocket\"",
+        ));
     }
     if !header_has_token(headers, &CONNECTION, "upgrade") {
-        return Err(HandshakeError::bad_request("Connection header lacks \"Upgrade\""));
+        return Err(HandshakeError::bad_request(
+            "Connection header lacks \"Upgrade\"",
+        ));
     }
     let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
     let version = versions.next();
     if versions.next().is_some() {
-        return Err(HandshakeError::bad_request("repeated Sec-WebSocket-Version"));
+        return Err(HandshakeError::bad_request(
+            "repeated Sec-WebSocket-Version",
+        ));
     }
     // §4.4: a server that does not speak the version answers with the
     // versions it does speak.
@@ -138,7 +146,9 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
     }
     let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
     let (Some(key), None) = (keys.next(), keys.next()) else {
-        return Err(HandshakeError::bad_request("missing or repeated Sec-WebSocket-Key"));
+        return Err(HandshakeError::bad_request(
+            "missing or repeated Sec-WebSocket-Key",
+        ));
     };
     // §4.1: the key is "a randomly selected 16-byte value that has been
     // base64-encoded".
@@ -146,7 +156,9 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
         .decode(key.as_bytes())
         .map_err(|_| HandshakeError::bad_request("Sec-WebSocket-Key is not base64"))?;
     if decoded.len() != 16 {
-        return Err(HandshakeError::bad_request("Sec-WebSocket-Key is not 16 bytes"));
+        return Err(HandshakeError::bad_request(
+            "Sec-WebSocket-Key is not 16 bytes",
+        ));
     }
     let subprotocols = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
         .map_err(|()| HandshakeError::bad_request("Sec-WebSocket-Protocol is not ASCII"))?;
@@ -218,12 +230,8 @@ impl IncomingRequest {
     ///
     /// [`LocalError::InvalidState`] if the subprotocol was not offered.
     pub fn accept(self, accept: Accept) -> Result<Open<Server>, LocalError> {
-        let (response, mut open) = build_accept(
-            &self.validated,
-            &accept,
-            self.config,
-            self.supported,
-        )?;
+        let (response, mut open) =
+            build_accept(&self.validated, &accept, self.config, self.supported)?;
         let mut head = Vec::with_capacity(256);
         head.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
         super::write_headers(&mut head, response.headers());
@@ -242,21 +250,33 @@ impl IncomingRequest {
 
 /// An HTTP response with `Content-Length` and `Connection: close`.
 pub fn reject_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(128 + body.len());
+    let mut out = response_head(status, headers, Some(body.len()));
+    out.extend_from_slice(body);
+    Bytes::from(out)
+}
+
+/// A rejection's head with `Connection: close`, and with `Content-Length`
+/// when the body's length is known (otherwise the body runs to the end of
+/// the connection).
+pub(crate) fn response_head(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body_len: Option<usize>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
     let mut headers = headers.clone();
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    headers
-        .entry(CONNECTION)
-        .or_insert(HeaderValue::from_static("close"));
+    if let Some(len) = body_len {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
     super::write_headers(&mut out, &headers);
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    Bytes::from(out)
+    out
 }
 
 impl HandshakeError {
