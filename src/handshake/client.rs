@@ -22,6 +22,9 @@ use crate::role::Client;
 /// What a client's `receive` produced.
 #[derive(Debug)]
 #[must_use]
+// Each value is matched and moved out once; boxing the connection would
+// cost an allocation per handshake for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ClientHandshake {
     /// The response is not complete yet; feed more bytes.
     Pending(Pending<Client>),
