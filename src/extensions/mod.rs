@@ -7,6 +7,10 @@ use crate::error::{HandshakeError, LocalError, ProtocolError};
 use crate::event::MessageKind;
 use crate::frame::Rsv;
 
+pub mod deflate;
+
+pub use deflate::{DeflateConfig, PerMessageDeflate};
+
 /// One extension offer or response: a name and its parameters, as in one
 /// comma-separated element of `Sec-WebSocket-Extensions`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,0 +1,1342 @@
+//! permessage-deflate (RFC 7692): the negotiation of its four parameters
+//! and the per-message DEFLATE transform, on zlib-rs's safe streaming API.
+//!
+//! # Use
+//!
+//! Give a [`PerMessageDeflate`] to the handshake, on either side; the
+//! handshake calls [`offer`](Extension::offer) and
+//! [`finalize`](Extension::finalize) on a client, and
+//! [`accept`](Extension::accept) on a server. When the handshake happened
+//! elsewhere, call them yourself, with the `Sec-WebSocket-Extensions` values
+//! parsed by [`ExtensionOffer::parse_header`]:
+//!
+//! ```
+//! use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
+//! use wsproto::{Client, Config, Event, Open, Server};
+//!
+//! let mut client_ext = PerMessageDeflate::new(DeflateConfig::default());
+//! let mut server_ext = PerMessageDeflate::new(DeflateConfig::default());
+//! let offer = client_ext.offer().expect("a client always offers");
+//! assert_eq!(offer.to_header_value(), "permessage-deflate; client_max_window_bits");
+//! let response = server_ext.accept(&offer).expect("a valid offer is accepted");
+//! assert_eq!(response.to_header_value(), "permessage-deflate");
+//! client_ext.finalize(&response)?;
+//!
+//! let mut client = Open::<Client>::new(Config::default(), vec![Box::new(client_ext)]);
+//! let mut server = Open::<Server>::new(Config::default(), vec![Box::new(server_ext)]);
+//! let text = "a message long enough to be worth compressing, ".repeat(10);
+//! client.send_text(&text)?;
+//! let wire = client.take_outgoing();
+//! assert!(wire.len() < text.len() / 4);
+//! assert_eq!(wire[0] & 0x40, 0x40, "RSV1 marks a compressed message");
+//! server.receive(&wire);
+//! assert_eq!(server.poll_event()?, Some(Event::Text(text.into())));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Negotiation (RFC 7692 §7.1)
+//!
+//! One [`DeflateConfig`] serves both roles; what each field does depends on
+//! the role:
+//!
+//! | field | client: offers | server: responds |
+//! |---|---|---|
+//! | `server_no_context_takeover` | the parameter: asks the server to reset its compressor after each message, so ours frees its decompressor between messages | the parameter (always also when offered): we reset our compressor after each message |
+//! | `client_no_context_takeover` | the parameter (a hint); we reset our compressor after each message whatever the answer | the parameter (always also when offered as a hint): the client resets, we free our decompressor between messages |
+//! | `server_max_window_bits` | `server_max_window_bits=N`; the response may not exceed N | `min(N, offered)`, sent when below 15 or offered; our compressor's window |
+//! | `client_max_window_bits` | `client_max_window_bits=N`, and our compressor never exceeds N; without a value (the default, what browsers send) it only says we support the parameter | `min(N, offered value)` when the client offered the parameter; if it did not, the RFC forbids the parameter in the response and the offer is accepted without it |
+//!
+//! A client always offers `client_max_window_bits`, so by default its offer
+//! is `permessage-deflate; client_max_window_bits`, like Chrome's and
+//! Firefox's. A server accepts every valid offer: whatever window or context
+//! rule the client asks for, it can comply.
+//!
+//! Parsing is strict, as §7 demands of both sides. An unknown parameter, a
+//! repeated one, a value on `*_no_context_takeover`, a missing value on
+//! `server_max_window_bits`, or a window value that is not one of `8`..=`15`
+//! written without leading zeroes makes a server decline that offer
+//! ([`accept`](Extension::accept) returns `None`, so the next offer is
+//! tried) and a client fail the handshake (a [`HandshakeError`] with status
+//! 400). A client also fails when the response's `server_max_window_bits`
+//! exceeds the value it offered, or when `client_max_window_bits` comes
+//! without a value. A response `client_max_window_bits` larger than the
+//! value we offered is allowed: §7.1.2.2 says we then keep to the offered
+//! one, and we do.
+//!
+//! # Compression (RFC 7692 §7.2)
+//!
+//! Each message is compressed with a sync flush, which ends the DEFLATE
+//! data with an empty stored block `00 00 ff ff`; those four bytes are cut
+//! from the message and put back by the receiver. Only the first frame of a
+//! compressed message has RSV1 set. A fragmented message
+//! ([`Open::send_fragment`](crate::Open::send_fragment)) sync-flushes every
+//! fragment, so the peer can decompress each fragment as it arrives; only
+//! the last fragment's tail is cut. When the last fragment adds no data (an
+//! empty final fragment after flushed ones), it carries the single byte
+//! `00`, which with the restored tail is an empty stored block (the
+//! §7.2.3.6 technique); an empty whole message compresses to that byte too.
+//!
+//! Whole messages shorter than [`DeflateConfig::compress_threshold`] are
+//! sent uncompressed (RSV1 clear). A fragmented message is always
+//! compressed: its size is not known at its first fragment, which may be a
+//! small head of a large stream. Uncompressed messages are not fed to the
+//! compressor, so they don't enter the shared window: §7.1.1.1 lets each
+//! compressed message use the window "used to compress the last compressed
+//! message".
+//!
+//! # Window bits 8
+//!
+//! zlib (and zlib-rs) can't compress with a 256-byte window: it refuses raw
+//! DEFLATE with `windowBits` 8 and silently uses 9 with a zlib header, which
+//! produces back-references up to 512 bytes that a peer inflating with a
+//! 256-byte window rejects. So whenever our compressor must keep to 8 bits
+//! (a client whose server answered `client_max_window_bits=8`, a server
+//! asked for `server_max_window_bits=8`, or a config of 8), it compresses
+//! with the run-length strategy: every back-reference then has distance 1,
+//! which is valid for any window, at some cost in ratio (repeated bytes
+//! still compress, repeated strings do not). Declining such offers instead
+//! would leave those peers with no compression at all, and a client can't
+//! decline a response.
+//!
+//! Decompression always uses a 15-bit window: a larger window than the
+//! peer's is always safe, and zlib-rs allocates 32 KiB for any window size
+//! anyway. It also accepts peers that negotiate 8 and then compress with 9,
+//! as zlib-based peers do.
+//!
+//! # Decompression limits
+//!
+//! The connection passes the remaining message budget
+//! ([`Config::max_message_size`](crate::Config::max_message_size) minus
+//! what the message has produced so far). Decompression runs in steps into
+//! at most that budget plus one byte, so a message that inflates beyond it
+//! fails with 1009 after producing at most `budget + 1` bytes, in time
+//! proportional to the budget, not to what the data would inflate to: a
+//! 1 MiB frame that would inflate to 1 GiB costs at most `max_message_size`
+//! of work and memory.
+//!
+//! # Errors
+//!
+//! | peer fault | close code |
+//! |---|---|
+//! | data that is not valid DEFLATE | 1007, as Node's `ws` does (Python's `websockets` uses 1002): the payload is not consistent with the message's (compressed) type |
+//! | a message inflating beyond `max_message_size` | 1009 |
+//! | RSV1 on a continuation or control frame | 1002, from the connection (claimed bits are only valid on a message's first frame) |
+//!
+//! After an error the decompressor is dropped, not reset: the connection
+//! has failed, and its memory goes back at once. Data after a final
+//! (`BFINAL`) block within a message is ignored, as §7.2.3.4's example
+//! requires (it ends with such a byte); the next message then starts a new
+//! DEFLATE stream. A compressed message with an empty payload decodes as an
+//! empty message without touching the decompressor, so it can't leave it in
+//! the middle of a block.
+//!
+//! # Memory
+//!
+//! Both states are created at the first compressed message in their
+//! direction, not at the handshake, so a connection that never compresses
+//! costs nothing. Under no context takeover in a direction its state is
+//! freed after each message, so an idle connection costs nothing either;
+//! with context takeover it is kept for the connection's lifetime (that is
+//! what the shared window is). Sizes measured with zlib-rs 0.6.8 (the test
+//! `tests/deflate_memory.rs` checks them):
+//!
+//! | compressor window bits | `memory_level` 1 | 5 (default) | 8 | 9 |
+//! |---|---|---|---|---|
+//! | 8 (run-length, allocates as 9) and 9 | 134 KiB | 148 KiB | 245 KiB | 357 KiB |
+//! | 10 | 136 KiB | 150 KiB | 247 KiB | 359 KiB |
+//! | 11 | 140 KiB | 154 KiB | 251 KiB | 363 KiB |
+//! | 12 | 148 KiB | 162 KiB | 259 KiB | 371 KiB |
+//! | 13 | 164 KiB | 178 KiB | 275 KiB | 387 KiB |
+//! | 14 | 196 KiB | 210 KiB | 307 KiB | 419 KiB |
+//! | 15 | 260 KiB | 274 KiB | 371 KiB | 483 KiB |
+//!
+//! That is `4 << window_bits` (window and chain) + 128 KiB (zlib-rs's hash
+//! table, fixed) + `7 << (memory_level + 6)` (symbol and pending buffers) +
+//! about 3 KiB of state. The decompressor is 46.4 KiB whatever the window
+//! (32 KiB window + state). Stock zlib's formulas are smaller for the
+//! compressor (`(1 << (windowBits + 2)) + (1 << (memLevel + 9))`): zlib-rs
+//! trades memory for speed with its fixed hash table.
+//!
+//! # Compression level
+//!
+//! The default level is 1, zlib-rs's "quick" strategy. Measured with
+//! zlib-rs 0.6.8 (release build), per message, with context takeover:
+//!
+//! | data | level 1 | level 6 | level 9 |
+//! |---|---|---|---|
+//! | small JSON messages (~130 B) | ratio 0.23, ~0.3 µs | 0.21, ~6 µs | 0.19, ~10 µs |
+//! | source text in 256 B messages | 0.34, ~0.8 µs | 0.26, ~12 µs | 0.25, ~25 µs |
+//! | source text in 64 KiB messages | 0.33, ~390 MB/s | 0.21, ~95 MB/s | 0.21, ~28 MB/s |
+//!
+//! Levels 2 and up build dynamic Huffman codes for every flushed block,
+//! which costs microseconds even for a tiny message; level 1 uses fixed
+//! codes and is an order of magnitude faster on the small messages that
+//! browser traffic is made of, for 10–50 % more bytes. Raise the level when
+//! bandwidth matters more than CPU.
+
+use bytes::{BufMut, BytesMut};
+use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateError, InflateFlush, Status, Strategy};
+
+use crate::error::{HandshakeError, LocalError, ProtocolError};
+use crate::event::MessageKind;
+use crate::extensions::{Extension, ExtensionOffer};
+use crate::frame::{CloseCode, Rsv};
+
+/// The registered extension name.
+const NAME: &str = "permessage-deflate";
+
+const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
+const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
+const SERVER_MAX_WINDOW_BITS: &str = "server_max_window_bits";
+const CLIENT_MAX_WINDOW_BITS: &str = "client_max_window_bits";
+
+/// The empty stored block a sync flush ends with; cut on send, restored on
+/// receive (RFC 7692 §7.2.1, §7.2.2).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// The largest LZ77 window, and the one used when nothing smaller is agreed.
+const MAX_WINDOW_BITS: u8 = 15;
+
+/// The smallest window RFC 7692 allows.
+const MIN_WINDOW_BITS: u8 = 8;
+
+/// Settings of a [`PerMessageDeflate`]: what to negotiate, and how to
+/// compress. See the [module docs](self) for what each negotiation field
+/// means in each role.
+///
+/// ```
+/// use wsproto::extensions::DeflateConfig;
+///
+/// // A server that keeps no compression state between messages.
+/// let config = DeflateConfig::default()
+///     .with_server_no_context_takeover(true)
+///     .with_client_no_context_takeover(true);
+/// assert_eq!(config.level, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeflateConfig {
+    /// Compression level, 0 (stored, no compression) to 9 (best). Default 1,
+    /// the fastest real compression; see the [module docs](self#compression-level).
+    pub level: u8,
+    /// zlib's `memLevel`, 1 to 9: the size of the compressor's symbol
+    /// buffer (`7 << (memory_level + 6)` bytes). Default 5, as Python's
+    /// `websockets` uses: 97 KiB less than zlib's 8 per compressing
+    /// connection, for a ratio within 1 % on typical data.
+    pub memory_level: u8,
+    /// Whole messages shorter than this many bytes are sent uncompressed.
+    /// Default 32: below that, DEFLATE's block framing leaves little to
+    /// save, and the frame header is the same size either way.
+    pub compress_threshold: usize,
+    /// Client: ask the server to reset its compressor after each message.
+    /// Server: reset our compressor after each message, and say so.
+    /// Default off.
+    pub server_no_context_takeover: bool,
+    /// Client: reset our compressor after each message, and hint it.
+    /// Server: require the client to reset its compressor after each
+    /// message. Default off.
+    pub client_no_context_takeover: bool,
+    /// Client: ask the server to compress with at most this window (8–15).
+    /// Server: compress with at most this window. Default `None` (15).
+    pub server_max_window_bits: Option<u8>,
+    /// Client: compress with at most this window, and offer the value.
+    /// Server: ask a client that supports it to compress with at most this
+    /// window. Default `None`: a client offers the parameter without a
+    /// value. Our decompressor allocates the same whatever the window.
+    pub client_max_window_bits: Option<u8>,
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        Self {
+            level: 1,
+            memory_level: 5,
+            compress_threshold: 32,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: None,
+            client_max_window_bits: None,
+        }
+    }
+}
+
+impl DeflateConfig {
+    /// Sets [`DeflateConfig::level`].
+    #[must_use]
+    pub fn with_level(mut self, level: u8) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Sets [`DeflateConfig::memory_level`].
+    #[must_use]
+    pub fn with_memory_level(mut self, memory_level: u8) -> Self {
+        self.memory_level = memory_level;
+        self
+    }
+
+    /// Sets [`DeflateConfig::compress_threshold`].
+    #[must_use]
+    pub fn with_compress_threshold(mut self, bytes: usize) -> Self {
+        self.compress_threshold = bytes;
+        self
+    }
+
+    /// Sets [`DeflateConfig::server_no_context_takeover`].
+    #[must_use]
+    pub fn with_server_no_context_takeover(mut self, on: bool) -> Self {
+        self.server_no_context_takeover = on;
+        self
+    }
+
+    /// Sets [`DeflateConfig::client_no_context_takeover`].
+    #[must_use]
+    pub fn with_client_no_context_takeover(mut self, on: bool) -> Self {
+        self.client_no_context_takeover = on;
+        self
+    }
+
+    /// Sets [`DeflateConfig::server_max_window_bits`].
+    #[must_use]
+    pub fn with_server_max_window_bits(mut self, bits: Option<u8>) -> Self {
+        self.server_max_window_bits = bits;
+        self
+    }
+
+    /// Sets [`DeflateConfig::client_max_window_bits`].
+    #[must_use]
+    pub fn with_client_max_window_bits(mut self, bits: Option<u8>) -> Self {
+        self.client_max_window_bits = bits;
+        self
+    }
+
+    /// Panics on values zlib or RFC 7692 can't use; see [`PerMessageDeflate::new`].
+    fn validate(&self) {
+        assert!(self.level <= 9, "DeflateConfig::level must be 0..=9");
+        assert!(
+            (1..=9).contains(&self.memory_level),
+            "DeflateConfig::memory_level must be 1..=9"
+        );
+        for bits in [self.server_max_window_bits, self.client_max_window_bits]
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                (MIN_WINDOW_BITS..=MAX_WINDOW_BITS).contains(&bits),
+                "DeflateConfig window bits must be 8..=15"
+            );
+        }
+    }
+}
+
+/// The parameters in force once negotiation is over, seen from this end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Negotiated {
+    /// The largest window our compressor uses (8–15).
+    pub send_max_window_bits: u8,
+    /// Whether our compressor starts every message with an empty window.
+    pub send_no_context_takeover: bool,
+    /// The largest window the peer said it compresses with (8–15). Our
+    /// decompressor uses 15 regardless.
+    pub receive_max_window_bits: u8,
+    /// Whether the peer starts every message with an empty window, so our
+    /// decompressor is freed between messages.
+    pub receive_no_context_takeover: bool,
+}
+
+/// The per-message state of the inbound compressed message.
+#[derive(Debug, Default, Clone, Copy)]
+struct Inbound {
+    /// Compressed bytes of the message so far.
+    compressed_len: u64,
+    /// The DEFLATE stream ended (a `BFINAL` block): the rest of the message
+    /// is ignored, and the decompressor restarts at the next message.
+    stream_ended: bool,
+}
+
+/// The permessage-deflate extension (RFC 7692) for one connection, in
+/// either role. See the [module docs](self).
+pub struct PerMessageDeflate {
+    config: DeflateConfig,
+    negotiated: Option<Negotiated>,
+    /// Created at the first compressed message sent; dropped after each
+    /// message under `send_no_context_takeover`.
+    deflater: Option<Deflate>,
+    /// Created at the first compressed message received; dropped after each
+    /// message under `receive_no_context_takeover`, and after an error.
+    inflater: Option<Inflate>,
+    /// Whether the outbound message in progress is compressed (decided at
+    /// its first fragment).
+    sending_compressed: bool,
+    /// A compression error left our window out of step with the peer's: no
+    /// further message may be compressed.
+    send_broken: bool,
+    inbound: Inbound,
+}
+
+impl std::fmt::Debug for PerMessageDeflate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerMessageDeflate")
+            .field("config", &self.config)
+            .field("negotiated", &self.negotiated)
+            .field("compressor_allocated", &self.deflater.is_some())
+            .field("decompressor_allocated", &self.inflater.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PerMessageDeflate {
+    /// A permessage-deflate extension for a client or a server: the role
+    /// is set by negotiation ([`offer`](Extension::offer) and
+    /// [`finalize`](Extension::finalize) for a client,
+    /// [`accept`](Extension::accept) for a server). Until then it neither
+    /// compresses nor decompresses. Nothing is allocated until the first
+    /// compressed message.
+    ///
+    /// # Panics
+    ///
+    /// If `level` is over 9, `memory_level` is not 1–9, or a window is
+    /// not 8–15.
+    pub fn new(config: DeflateConfig) -> Self {
+        config.validate();
+        Self {
+            config,
+            negotiated: None,
+            deflater: None,
+            inflater: None,
+            sending_compressed: false,
+            send_broken: false,
+            inbound: Inbound::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DeflateConfig {
+        &self.config
+    }
+
+    /// The negotiated parameters, once [`finalize`](Extension::finalize) or
+    /// [`accept`](Extension::accept) succeeded.
+    pub fn negotiated(&self) -> Option<Negotiated> {
+        self.negotiated
+    }
+}
+
+/// A compressor for a window of `bits`. zlib can't compress raw DEFLATE
+/// with an 8-bit window; run-length matching only references the previous
+/// byte, which any window holds (see the module docs).
+fn new_deflater(config: &DeflateConfig, bits: u8) -> Deflate {
+    let (window_bits, strategy) = if bits <= MIN_WINDOW_BITS {
+        (MIN_WINDOW_BITS + 1, Strategy::Rle)
+    } else {
+        (bits, Strategy::Default)
+    };
+    Deflate::new_with_config(zlib_rs::DeflateConfig {
+        level: i32::from(config.level),
+        // Negative: raw DEFLATE, no zlib header or checksum (§7.2.1).
+        window_bits: -i32::from(window_bits),
+        mem_level: i32::from(config.memory_level),
+        strategy,
+        ..zlib_rs::DeflateConfig::default()
+    })
+}
+
+/// Parsed parameters of one offer or response.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Params {
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    server_max_window_bits: Option<u8>,
+    /// Present or not, and its value if it has one.
+    client_max_window_bits: Option<Option<u8>>,
+}
+
+/// A window size as §7.1.2.1 writes it: "a decimal integer value without
+/// leading zeroes between 8 to 15, inclusive".
+fn parse_window_bits(value: &str) -> Option<u8> {
+    match value.as_bytes() {
+        [d @ b'8'..=b'9'] => Some(d - b'0'),
+        [b'1', d @ b'0'..=b'5'] => Some(10 + (d - b'0')),
+        _ => None,
+    }
+}
+
+/// Parses the parameters of an offer or a response. §7: the offer is
+/// declined (the response fails the connection) if it "contains an
+/// extension parameter not defined for use in an offer", "an extension
+/// parameter with an invalid value", or "multiple extension parameters with
+/// the same name".
+fn parse_params(params: &[(String, Option<String>)]) -> Result<Params, &'static str> {
+    let mut parsed = Params::default();
+    for (name, value) in params {
+        let is = |known: &str| name.eq_ignore_ascii_case(known);
+        if is(SERVER_NO_CONTEXT_TAKEOVER) || is(CLIENT_NO_CONTEXT_TAKEOVER) {
+            let flag = if is(SERVER_NO_CONTEXT_TAKEOVER) {
+                &mut parsed.server_no_context_takeover
+            } else {
+                &mut parsed.client_no_context_takeover
+            };
+            if *flag {
+                return Err("repeated permessage-deflate parameter");
+            }
+            // §7.1.1.1/§7.1.1.2: "This extension parameter has no value."
+            if value.is_some() {
+                return Err("permessage-deflate no_context_takeover parameter with a value");
+            }
+            *flag = true;
+        } else if is(SERVER_MAX_WINDOW_BITS) {
+            if parsed.server_max_window_bits.is_some() {
+                return Err("repeated permessage-deflate parameter");
+            }
+            // §7.1.2.1: "This parameter has a decimal integer value".
+            let bits = value
+                .as_deref()
+                .and_then(parse_window_bits)
+                .ok_or("invalid permessage-deflate server_max_window_bits")?;
+            parsed.server_max_window_bits = Some(bits);
+        } else if is(CLIENT_MAX_WINDOW_BITS) {
+            if parsed.client_max_window_bits.is_some() {
+                return Err("repeated permessage-deflate parameter");
+            }
+            // §7.1.2.2: "This parameter has no value or a decimal integer value".
+            let bits = match value.as_deref() {
+                None => None,
+                Some(value) => Some(
+                    parse_window_bits(value)
+                        .ok_or("invalid permessage-deflate client_max_window_bits")?,
+                ),
+            };
+            parsed.client_max_window_bits = Some(bits);
+        } else {
+            return Err("unknown permessage-deflate parameter");
+        }
+    }
+    Ok(parsed)
+}
+
+fn flag(name: &str) -> (String, Option<String>) {
+    (name.to_owned(), None)
+}
+
+fn window_param(name: &str, bits: u8) -> (String, Option<String>) {
+    (name.to_owned(), Some(bits.to_string()))
+}
+
+impl Extension for PerMessageDeflate {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn rsv(&self) -> Rsv {
+        // §6: "This document allocates the RSV1 bit of the WebSocket header
+        // for PMCEs and calls the bit the "Per-Message Compressed" bit."
+        Rsv::RSV1
+    }
+
+    fn offer(&self) -> Option<ExtensionOffer> {
+        let config = &self.config;
+        let mut offer = ExtensionOffer::new(NAME);
+        if config.server_no_context_takeover {
+            offer.params.push(flag(SERVER_NO_CONTEXT_TAKEOVER));
+        }
+        if config.client_no_context_takeover {
+            offer.params.push(flag(CLIENT_NO_CONTEXT_TAKEOVER));
+        }
+        if let Some(bits) = config.server_max_window_bits {
+            offer
+                .params
+                .push(window_param(SERVER_MAX_WINDOW_BITS, bits));
+        }
+        // Always offered: it only lets the server limit our window, which
+        // we can always honour (down to 8, see the module docs).
+        offer.params.push((
+            CLIENT_MAX_WINDOW_BITS.to_owned(),
+            config.client_max_window_bits.map(|bits| bits.to_string()),
+        ));
+        Some(offer)
+    }
+
+    fn finalize(&mut self, response: &ExtensionOffer) -> Result<(), HandshakeError> {
+        if !response.name.eq_ignore_ascii_case(NAME) {
+            return Err(HandshakeError::bad_request(
+                "response is not for permessage-deflate",
+            ));
+        }
+        // §7: "A client MUST _Fail the WebSocket Connection_ if the peer
+        // server accepted an extension negotiation offer for this extension
+        // with an extension negotiation response" with an undefined,
+        // invalid or repeated parameter, or a configuration it does not
+        // support.
+        let params = parse_params(&response.params).map_err(HandshakeError::bad_request)?;
+        let config = &self.config;
+        // §7.1.2.1: the server accepts "with the same or smaller value as
+        // the offer".
+        if let (Some(offered), Some(answered)) =
+            (config.server_max_window_bits, params.server_max_window_bits)
+            && answered > offered
+        {
+            return Err(HandshakeError::bad_request(
+                "server_max_window_bits in the response is larger than offered",
+            ));
+        }
+        // §7.1.2.2: "The client_max_window_bits extension parameter in the
+        // extension negotiation response has a decimal integer value". (We
+        // always offer it, so its presence alone is never unasked for.)
+        let client_window = match params.client_max_window_bits {
+            Some(None) => {
+                return Err(HandshakeError::bad_request(
+                    "client_max_window_bits in the response has no value",
+                ));
+            }
+            Some(Some(bits)) => bits,
+            None => MAX_WINDOW_BITS,
+        };
+        // §7.1.2.2: with a value in the offer, "the client is not going to
+        // use an LZ77 sliding window size greater than the size specified
+        // by the value in the extension negotiation offer", even if the
+        // response allows more.
+        let send_max_window_bits =
+            client_window.min(config.client_max_window_bits.unwrap_or(MAX_WINDOW_BITS));
+        self.negotiated = Some(Negotiated {
+            send_max_window_bits,
+            send_no_context_takeover: params.client_no_context_takeover
+                || config.client_no_context_takeover,
+            receive_max_window_bits: params.server_max_window_bits.unwrap_or(MAX_WINDOW_BITS),
+            receive_no_context_takeover: params.server_no_context_takeover,
+        });
+        Ok(())
+    }
+
+    fn accept(&mut self, offer: &ExtensionOffer) -> Option<ExtensionOffer> {
+        if !offer.name.eq_ignore_ascii_case(NAME) {
+            return None;
+        }
+        // §7: "A server MUST decline an extension negotiation offer for
+        // this extension if" it has an undefined, invalid or repeated
+        // parameter.
+        let offered = parse_params(&offer.params).ok()?;
+        let config = &self.config;
+        let mut response = ExtensionOffer::new(NAME);
+
+        // §7.1.1.1: "A server MAY include the server_no_context_takeover
+        // extension parameter in an extension negotiation response even if
+        // the extension negotiation offer being accepted by the extension
+        // negotiation response didn't include" it.
+        let send_no_context_takeover =
+            offered.server_no_context_takeover || config.server_no_context_takeover;
+        if send_no_context_takeover {
+            response.params.push(flag(SERVER_NO_CONTEXT_TAKEOVER));
+        }
+        // §7.1.1.2: "A server MAY include the client_no_context_takeover
+        // extension parameter in an extension negotiation response." When
+        // the client hinted it, saying it costs nothing and lets us free
+        // the decompressor between messages.
+        let receive_no_context_takeover =
+            offered.client_no_context_takeover || config.client_no_context_takeover;
+        if receive_no_context_takeover {
+            response.params.push(flag(CLIENT_NO_CONTEXT_TAKEOVER));
+        }
+        // §7.1.2.1: accept "with the same or smaller value as the offer";
+        // a server "MAY include the server_max_window_bits extension
+        // parameter in an extension negotiation response even if the
+        // extension negotiation offer being accepted by the response didn't
+        // include" it.
+        let send_max_window_bits = config
+            .server_max_window_bits
+            .unwrap_or(MAX_WINDOW_BITS)
+            .min(offered.server_max_window_bits.unwrap_or(MAX_WINDOW_BITS));
+        if offered.server_max_window_bits.is_some() || send_max_window_bits < MAX_WINDOW_BITS {
+            response
+                .params
+                .push(window_param(SERVER_MAX_WINDOW_BITS, send_max_window_bits));
+        }
+        // §7.1.2.2: "If a received extension negotiation offer doesn't have
+        // the client_max_window_bits extension parameter, the corresponding
+        // extension negotiation response to the offer MUST NOT include"
+        // it; with a value in the offer, the response's is "equal to or
+        // smaller than the received value".
+        let mut receive_max_window_bits = MAX_WINDOW_BITS;
+        if let Some(offered_bits) = offered.client_max_window_bits {
+            receive_max_window_bits = offered_bits.unwrap_or(MAX_WINDOW_BITS);
+            if offered_bits.is_some() || config.client_max_window_bits.is_some() {
+                receive_max_window_bits = receive_max_window_bits
+                    .min(config.client_max_window_bits.unwrap_or(MAX_WINDOW_BITS));
+                response.params.push(window_param(
+                    CLIENT_MAX_WINDOW_BITS,
+                    receive_max_window_bits,
+                ));
+            }
+        }
+        self.negotiated = Some(Negotiated {
+            send_max_window_bits,
+            send_no_context_takeover,
+            receive_max_window_bits,
+            receive_no_context_takeover,
+        });
+        Some(response)
+    }
+
+    fn decode_start(&mut self, rsv: Rsv) -> Result<bool, ProtocolError> {
+        // §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of
+        // control frames and non-first fragments of a data message"; the
+        // connection already fails those, so only first frames get here.
+        if !rsv.contains(Rsv::RSV1) {
+            return Ok(false);
+        }
+        if self.negotiated.is_none() {
+            return Err(ProtocolError::new(
+                CloseCode::PROTOCOL_ERROR,
+                "RSV1 set but permessage-deflate was not negotiated",
+            ));
+        }
+        self.inbound = Inbound::default();
+        Ok(true)
+    }
+
+    fn decode(
+        &mut self,
+        payload: &[u8],
+        fin: bool,
+        limit: u64,
+        out: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        let Some(negotiated) = self.negotiated else {
+            return Err(ProtocolError::new(
+                CloseCode::INTERNAL_ERROR,
+                "permessage-deflate was not negotiated",
+            ));
+        };
+        let start = out.len();
+        let result = self.decode_frame(payload, fin, start, limit, out);
+        if result.is_err() {
+            // The connection has failed: give the memory back now.
+            self.inflater = None;
+            self.inbound = Inbound::default();
+            return result;
+        }
+        if fin {
+            let ended = self.inbound.stream_ended;
+            self.inbound = Inbound::default();
+            if negotiated.receive_no_context_takeover {
+                // The peer starts the next message with an empty window, so
+                // ours need not be kept (§7.1.1.1, §7.1.1.2).
+                self.inflater = None;
+            } else if ended && let Some(inflater) = &mut self.inflater {
+                // After a final block the next message is a new stream.
+                inflater.reset(false);
+            }
+        }
+        Ok(())
+    }
+
+    fn encode(
+        &mut self,
+        _kind: MessageKind,
+        payload: &[u8],
+        first: bool,
+        fin: bool,
+        out: &mut BytesMut,
+    ) -> Result<Option<Rsv>, LocalError> {
+        let Some(negotiated) = self.negotiated else {
+            return Ok(None);
+        };
+        if first {
+            // Only a whole message's size is known; see the module docs.
+            self.sending_compressed = !(fin && payload.len() < self.config.compress_threshold);
+        }
+        if !self.sending_compressed {
+            return Ok(None);
+        }
+        if self.send_broken {
+            return Err(encode_error("an earlier compression failed"));
+        }
+        let config = &self.config;
+        let deflater = self
+            .deflater
+            .get_or_insert_with(|| new_deflater(config, negotiated.send_max_window_bits));
+        let start = out.len();
+        if let Err(err) = deflate_into(deflater, payload, out) {
+            // Part of the message may be in our window but will never reach
+            // the peer's: later messages could reference it.
+            self.deflater = None;
+            self.send_broken = !negotiated.send_no_context_takeover;
+            return Err(encode_error(err.as_str()));
+        }
+        if fin {
+            // §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from
+            // the tail end."
+            let produced = &out[start..];
+            if produced.is_empty() {
+                // The flush had nothing to add: the stream already ends
+                // with the previous fragment's empty block. A lone block
+                // header stands for it (see the module docs).
+                out.put_u8(0x00);
+            } else if produced.ends_with(&TAIL) {
+                out.truncate(out.len() - TAIL.len());
+            } else {
+                self.deflater = None;
+                self.send_broken = !negotiated.send_no_context_takeover;
+                return Err(encode_error("sync flush did not end with an empty block"));
+            }
+            if negotiated.send_no_context_takeover {
+                // §7.1.1.1: the compressor "MUST start compressing each new
+                // message with an empty LZ77 sliding window"; dropping it
+                // also frees its memory between messages.
+                self.deflater = None;
+            }
+        }
+        // §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of
+        // control frames and non-first fragments of a data message."
+        Ok(Some(if first { Rsv::RSV1 } else { Rsv::NONE }))
+    }
+}
+
+impl PerMessageDeflate {
+    /// Inflates one frame of the inbound message into `out`, at most
+    /// `limit + 1` bytes past `start`.
+    fn decode_frame(
+        &mut self,
+        payload: &[u8],
+        fin: bool,
+        start: usize,
+        limit: u64,
+        out: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        self.inbound.compressed_len += payload.len() as u64;
+        if !self.inbound.stream_ended && !payload.is_empty() {
+            let inflater = self
+                .inflater
+                .get_or_insert_with(|| Inflate::new(false, MAX_WINDOW_BITS));
+            self.inbound.stream_ended = inflate_into(inflater, payload, start, limit, out)?;
+        }
+        // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of
+        // the payload of the message." An empty message has no DEFLATE data
+        // to end; the tail alone would leave the decompressor inside a
+        // stored block.
+        if fin && !self.inbound.stream_ended && self.inbound.compressed_len > 0 {
+            let inflater = self
+                .inflater
+                .get_or_insert_with(|| Inflate::new(false, MAX_WINDOW_BITS));
+            self.inbound.stream_ended = inflate_into(inflater, &TAIL, start, limit, out)?;
+        }
+        Ok(())
+    }
+}
+
+fn encode_error(reason: &str) -> LocalError {
+    LocalError::Extension {
+        name: NAME.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Compresses `input` with a sync flush, appending to `out`.
+fn deflate_into(
+    deflater: &mut Deflate,
+    mut input: &[u8],
+    out: &mut BytesMut,
+) -> Result<(), zlib_rs::DeflateError> {
+    // Enough for most messages in one call; a sync flush adds a few bytes.
+    let mut step = input.len() / 2 + 64;
+    loop {
+        let len = out.len();
+        // The safe API writes into initialized memory.
+        out.resize(len + step, 0);
+        let (in_before, out_before) = (deflater.total_in(), deflater.total_out());
+        let result = deflater.compress(input, &mut out[len..], DeflateFlush::SyncFlush);
+        let consumed = (deflater.total_in() - in_before) as usize;
+        let written = (deflater.total_out() - out_before) as usize;
+        out.truncate(len + written);
+        input = &input[consumed..];
+        // `BufError` only says no progress was possible (nothing left to
+        // flush); it is not a failure.
+        result?;
+        // zlib: output space left over means all input was consumed and
+        // the flush is complete.
+        if written < step {
+            return Ok(());
+        }
+        step = step.max(input.len() / 2 + 64);
+    }
+}
+
+/// Inflates `input` into `out`, stopping with 1009 once the message would
+/// exceed `limit` bytes past `start`. Returns whether the DEFLATE stream
+/// ended (a final block), after which the rest of `input` is ignored.
+fn inflate_into(
+    inflater: &mut Inflate,
+    mut input: &[u8],
+    start: usize,
+    limit: u64,
+    out: &mut BytesMut,
+) -> Result<bool, ProtocolError> {
+    const MIN_STEP: usize = 256;
+    const MAX_STEP: usize = 1 << 20;
+    // DEFLATE rarely shrinks text by more than 4x; more takes more steps.
+    let mut step = input.len().saturating_mul(4).clamp(MIN_STEP, MAX_STEP);
+    loop {
+        let produced = (out.len() - start) as u64;
+        if produced > limit {
+            return Err(ProtocolError::new(
+                CloseCode::MESSAGE_TOO_BIG,
+                "decompressed message larger than max_message_size",
+            ));
+        }
+        // At most one byte past the budget, so going over is seen without
+        // inflating (or allocating) further.
+        let room = usize::try_from(limit - produced + 1).unwrap_or(usize::MAX);
+        let step_now = step.min(room);
+        let len = out.len();
+        out.resize(len + step_now, 0);
+        let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
+        let result = inflater.decompress(input, &mut out[len..], InflateFlush::NoFlush);
+        let consumed = (inflater.total_in() - in_before) as usize;
+        let written = (inflater.total_out() - out_before) as usize;
+        out.truncate(len + written);
+        input = &input[consumed..];
+        match result {
+            Err(err) => return Err(inflate_error(err, inflater)),
+            Ok(Status::StreamEnd) => return Ok(true),
+            Ok(Status::Ok | Status::BufError) => {}
+        }
+        if written == step_now {
+            // Output full: more may be waiting inside the decompressor.
+            step = (step * 2).min(MAX_STEP);
+            continue;
+        }
+        if input.is_empty() {
+            return Ok(false);
+        }
+        if consumed == 0 && written == 0 {
+            return Err(ProtocolError::new(
+                CloseCode::INTERNAL_ERROR,
+                "permessage-deflate decompressor made no progress",
+            ));
+        }
+    }
+}
+
+fn inflate_error(err: InflateError, inflater: &Inflate) -> ProtocolError {
+    match err {
+        InflateError::DataError | InflateError::NeedDict { .. } => {
+            let detail = inflater.error_message().unwrap_or("invalid data");
+            ProtocolError::new(
+                CloseCode::INVALID_FRAME_PAYLOAD_DATA,
+                format!("invalid compressed data: {detail}"),
+            )
+        }
+        InflateError::StreamError | InflateError::MemError => ProtocolError::new(
+            CloseCode::INTERNAL_ERROR,
+            format!("permessage-deflate decompressor failed: {}", err.as_str()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer(params: &[(&str, Option<&str>)]) -> ExtensionOffer {
+        ExtensionOffer {
+            name: NAME.to_owned(),
+            params: params
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.map(str::to_owned)))
+                .collect(),
+        }
+    }
+
+    fn server(config: DeflateConfig) -> PerMessageDeflate {
+        PerMessageDeflate::new(config)
+    }
+
+    fn client(config: DeflateConfig) -> PerMessageDeflate {
+        PerMessageDeflate::new(config)
+    }
+
+    #[test]
+    fn window_bits_are_8_to_15_without_leading_zeroes() {
+        for bits in 8..=15u8 {
+            assert_eq!(parse_window_bits(&bits.to_string()), Some(bits));
+        }
+        for bad in [
+            "", "7", "16", "08", "010", "+9", " 9", "9 ", "1", "0", "99", "x", "١٠",
+        ] {
+            assert_eq!(parse_window_bits(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn browser_offer_gets_a_bare_response() {
+        // What Chrome and Firefox send.
+        let mut ext = server(DeflateConfig::default());
+        let response = ext
+            .accept(&offer(&[(CLIENT_MAX_WINDOW_BITS, None)]))
+            .unwrap();
+        assert_eq!(response.to_header_value(), "permessage-deflate");
+        assert_eq!(
+            ext.negotiated(),
+            Some(Negotiated {
+                send_max_window_bits: 15,
+                send_no_context_takeover: false,
+                receive_max_window_bits: 15,
+                receive_no_context_takeover: false,
+            })
+        );
+        // And a bare offer.
+        let mut ext = server(DeflateConfig::default());
+        assert_eq!(ext.accept(&offer(&[])).unwrap().params, vec![]);
+    }
+
+    #[test]
+    fn server_honours_every_offered_parameter() {
+        let mut ext = server(DeflateConfig::default());
+        let response = ext
+            .accept(&offer(&[
+                (SERVER_NO_CONTEXT_TAKEOVER, None),
+                (CLIENT_NO_CONTEXT_TAKEOVER, None),
+                (SERVER_MAX_WINDOW_BITS, Some("10")),
+                (CLIENT_MAX_WINDOW_BITS, Some("9")),
+            ]))
+            .unwrap();
+        assert_eq!(
+            response.to_header_value(),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10; client_max_window_bits=9"
+        );
+        assert_eq!(
+            ext.negotiated(),
+            Some(Negotiated {
+                send_max_window_bits: 10,
+                send_no_context_takeover: true,
+                receive_max_window_bits: 9,
+                receive_no_context_takeover: true,
+            })
+        );
+    }
+
+    #[test]
+    fn server_config_limits_apply_where_the_rfc_allows() {
+        let config = DeflateConfig::default()
+            .with_server_no_context_takeover(true)
+            .with_client_no_context_takeover(true)
+            .with_server_max_window_bits(Some(11))
+            .with_client_max_window_bits(Some(12));
+        // Offered client_max_window_bits without a value: we may set one.
+        let mut ext = server(config.clone());
+        let response = ext
+            .accept(&offer(&[(CLIENT_MAX_WINDOW_BITS, None)]))
+            .unwrap();
+        assert_eq!(
+            response.to_header_value(),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=11; client_max_window_bits=12"
+        );
+        // The smaller of ours and theirs.
+        let mut ext = server(config.clone());
+        let response = ext
+            .accept(&offer(&[
+                (SERVER_MAX_WINDOW_BITS, Some("9")),
+                (CLIENT_MAX_WINDOW_BITS, Some("13")),
+            ]))
+            .unwrap();
+        assert!(
+            response
+                .to_header_value()
+                .ends_with("server_max_window_bits=9; client_max_window_bits=12")
+        );
+        assert_eq!(ext.negotiated().unwrap().send_max_window_bits, 9);
+        assert_eq!(ext.negotiated().unwrap().receive_max_window_bits, 12);
+        // §7.1.2.2: not offered, so it MUST NOT be in the response.
+        let mut ext = server(config);
+        let response = ext.accept(&offer(&[])).unwrap();
+        assert!(!response.to_header_value().contains(CLIENT_MAX_WINDOW_BITS));
+        assert_eq!(ext.negotiated().unwrap().receive_max_window_bits, 15);
+    }
+
+    #[test]
+    fn server_accepts_window_8_both_ways() {
+        let mut ext = server(DeflateConfig::default());
+        let response = ext
+            .accept(&offer(&[
+                (SERVER_MAX_WINDOW_BITS, Some("8")),
+                (CLIENT_MAX_WINDOW_BITS, Some("8")),
+            ]))
+            .unwrap();
+        assert_eq!(
+            response.to_header_value(),
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits=8"
+        );
+        assert_eq!(ext.negotiated().unwrap().send_max_window_bits, 8);
+    }
+
+    #[test]
+    fn server_declines_malformed_offers() {
+        let bad: &[&[(&str, Option<&str>)]] = &[
+            &[("x_unknown", None)],
+            &[
+                (SERVER_NO_CONTEXT_TAKEOVER, None),
+                (SERVER_NO_CONTEXT_TAKEOVER, None),
+            ],
+            &[
+                (CLIENT_NO_CONTEXT_TAKEOVER, None),
+                (CLIENT_NO_CONTEXT_TAKEOVER, None),
+            ],
+            &[
+                (CLIENT_MAX_WINDOW_BITS, None),
+                (CLIENT_MAX_WINDOW_BITS, Some("10")),
+            ],
+            &[
+                (SERVER_MAX_WINDOW_BITS, Some("10")),
+                (SERVER_MAX_WINDOW_BITS, Some("10")),
+            ],
+            &[(SERVER_NO_CONTEXT_TAKEOVER, Some(""))],
+            &[(CLIENT_NO_CONTEXT_TAKEOVER, Some("1"))],
+            &[(SERVER_MAX_WINDOW_BITS, None)],
+            &[(SERVER_MAX_WINDOW_BITS, Some("7"))],
+            &[(SERVER_MAX_WINDOW_BITS, Some("16"))],
+            &[(SERVER_MAX_WINDOW_BITS, Some("09"))],
+            &[(CLIENT_MAX_WINDOW_BITS, Some("0"))],
+            &[(CLIENT_MAX_WINDOW_BITS, Some("abc"))],
+            &[(CLIENT_MAX_WINDOW_BITS, Some(""))],
+        ];
+        for params in bad {
+            let mut ext = server(DeflateConfig::default());
+            assert_eq!(ext.accept(&offer(params)), None, "{params:?}");
+            assert_eq!(ext.negotiated(), None);
+        }
+        let mut other = offer(&[]);
+        other.name = "x-webkit-deflate-frame".into();
+        assert_eq!(server(DeflateConfig::default()).accept(&other), None);
+    }
+
+    #[test]
+    fn negotiate_falls_through_to_the_next_offer() {
+        let offers = ExtensionOffer::parse_header(
+            "permessage-deflate; server_max_window_bits=16, permessage-deflate; server_max_window_bits=10",
+        )
+        .unwrap();
+        let (accepted, header) =
+            crate::extensions::negotiate(&offers, vec![Box::new(server(DeflateConfig::default()))]);
+        assert_eq!(accepted.len(), 1);
+        assert_eq!(
+            header.as_deref(),
+            Some("permessage-deflate; server_max_window_bits=10")
+        );
+    }
+
+    #[test]
+    fn client_offers() {
+        let ext = client(DeflateConfig::default());
+        assert_eq!(
+            ext.offer().unwrap().to_header_value(),
+            "permessage-deflate; client_max_window_bits"
+        );
+        let ext = client(
+            DeflateConfig::default()
+                .with_server_no_context_takeover(true)
+                .with_client_no_context_takeover(true)
+                .with_server_max_window_bits(Some(10))
+                .with_client_max_window_bits(Some(11)),
+        );
+        assert_eq!(
+            ext.offer().unwrap().to_header_value(),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10; client_max_window_bits=11"
+        );
+    }
+
+    #[test]
+    fn client_accepts_what_the_rfc_lets_a_server_answer() {
+        // Unsolicited server_no_context_takeover, client_no_context_takeover
+        // and server_max_window_bits are allowed (§7.1.1.1, §7.1.1.2, §7.1.2.1).
+        let mut ext = client(DeflateConfig::default());
+        ext.finalize(&offer(&[
+            (SERVER_NO_CONTEXT_TAKEOVER, None),
+            (CLIENT_NO_CONTEXT_TAKEOVER, None),
+            (SERVER_MAX_WINDOW_BITS, Some("12")),
+            (CLIENT_MAX_WINDOW_BITS, Some("8")),
+        ]))
+        .unwrap();
+        assert_eq!(
+            ext.negotiated(),
+            Some(Negotiated {
+                send_max_window_bits: 8,
+                send_no_context_takeover: true,
+                receive_max_window_bits: 12,
+                receive_no_context_takeover: true,
+            })
+        );
+        // A response window above what we offered: we keep to ours (§7.1.2.2).
+        let mut ext = client(DeflateConfig::default().with_client_max_window_bits(Some(10)));
+        ext.finalize(&offer(&[(CLIENT_MAX_WINDOW_BITS, Some("13"))]))
+            .unwrap();
+        assert_eq!(ext.negotiated().unwrap().send_max_window_bits, 10);
+        // Our own no-context-takeover holds whatever the response says.
+        let mut ext = client(DeflateConfig::default().with_client_no_context_takeover(true));
+        ext.finalize(&offer(&[])).unwrap();
+        assert!(ext.negotiated().unwrap().send_no_context_takeover);
+        // Equal server window is fine; a server ignoring our request too.
+        let mut ext = client(DeflateConfig::default().with_server_max_window_bits(Some(10)));
+        ext.finalize(&offer(&[(SERVER_MAX_WINDOW_BITS, Some("10"))]))
+            .unwrap();
+        let mut ext = client(DeflateConfig::default().with_server_max_window_bits(Some(10)));
+        ext.finalize(&offer(&[])).unwrap();
+        assert_eq!(ext.negotiated().unwrap().receive_max_window_bits, 15);
+    }
+
+    #[test]
+    fn client_fails_on_invalid_responses() {
+        let bad: &[&[(&str, Option<&str>)]] = &[
+            &[("x_unknown", None)],
+            &[
+                (SERVER_NO_CONTEXT_TAKEOVER, None),
+                (SERVER_NO_CONTEXT_TAKEOVER, None),
+            ],
+            &[(CLIENT_NO_CONTEXT_TAKEOVER, Some("x"))],
+            &[(SERVER_MAX_WINDOW_BITS, None)],
+            &[(SERVER_MAX_WINDOW_BITS, Some("16"))],
+            &[(CLIENT_MAX_WINDOW_BITS, Some("7"))],
+            // §7.1.2.2: the response's client_max_window_bits has a value.
+            &[(CLIENT_MAX_WINDOW_BITS, None)],
+            // Above the server_max_window_bits=10 we offer below.
+            &[(SERVER_MAX_WINDOW_BITS, Some("11"))],
+        ];
+        for params in bad {
+            let mut ext = client(DeflateConfig::default().with_server_max_window_bits(Some(10)));
+            let err = ext.finalize(&offer(params)).unwrap_err();
+            assert_eq!(err.status, http::StatusCode::BAD_REQUEST, "{params:?}");
+            assert_eq!(ext.negotiated(), None);
+        }
+        let mut other = offer(&[]);
+        other.name = "x-other".into();
+        assert!(client(DeflateConfig::default()).finalize(&other).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "window bits must be 8..=15")]
+    fn config_window_out_of_range_panics() {
+        let _ =
+            PerMessageDeflate::new(DeflateConfig::default().with_server_max_window_bits(Some(7)));
+    }
+
+    #[test]
+    #[should_panic(expected = "level must be 0..=9")]
+    fn config_level_out_of_range_panics() {
+        let _ = PerMessageDeflate::new(DeflateConfig::default().with_level(10));
+    }
+
+    /// A negotiated pair, driven through the trait alone.
+    fn pair(config: DeflateConfig) -> (PerMessageDeflate, PerMessageDeflate) {
+        let mut c = client(config.clone());
+        let mut s = server(config);
+        let response = s.accept(&c.offer().unwrap()).unwrap();
+        c.finalize(&response).unwrap();
+        (c, s)
+    }
+
+    fn send(ext: &mut PerMessageDeflate, data: &[u8]) -> (Option<Rsv>, BytesMut) {
+        let mut out = BytesMut::new();
+        let rsv = ext
+            .encode(MessageKind::Binary, data, true, true, &mut out)
+            .unwrap();
+        (rsv, out)
+    }
+
+    fn receive(
+        ext: &mut PerMessageDeflate,
+        wire: &[u8],
+        limit: u64,
+    ) -> Result<BytesMut, ProtocolError> {
+        assert!(ext.decode_start(Rsv::RSV1)?);
+        let mut out = BytesMut::new();
+        ext.decode(wire, true, limit, &mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn state_is_allocated_lazily_and_freed_without_context_takeover() {
+        let (mut c, mut s) = pair(DeflateConfig::default());
+        assert!(c.deflater.is_none() && c.inflater.is_none());
+        // Below the threshold: nothing compressed, nothing allocated.
+        assert_eq!(send(&mut c, b"tiny").0, None);
+        assert!(c.deflater.is_none());
+        let data = b"some text that is long enough to be compressed, some text".repeat(3);
+        let (rsv, wire) = send(&mut c, &data);
+        assert_eq!(rsv, Some(Rsv::RSV1));
+        assert!(c.deflater.is_some(), "kept for context takeover");
+        assert_eq!(&receive(&mut s, &wire, 1 << 20).unwrap()[..], &data[..]);
+        assert!(s.inflater.is_some(), "kept for context takeover");
+
+        let (mut c, mut s) = pair(
+            DeflateConfig::default()
+                .with_server_no_context_takeover(true)
+                .with_client_no_context_takeover(true),
+        );
+        let (_, wire) = send(&mut c, &data);
+        assert!(c.deflater.is_none(), "freed after the message");
+        assert_eq!(&receive(&mut s, &wire, 1 << 20).unwrap()[..], &data[..]);
+        assert!(s.inflater.is_none(), "freed after the message");
+    }
+
+    #[test]
+    fn inflater_is_dropped_after_an_error() {
+        let (mut c, mut s) = pair(DeflateConfig::default());
+        let data = vec![b'a'; 1000];
+        let (_, wire) = send(&mut c, &data);
+        assert_eq!(receive(&mut s, &wire, 1 << 20).unwrap().len(), 1000);
+        assert!(s.inflater.is_some());
+        // 0xff: BFINAL=1, BTYPE=11, a reserved block type.
+        let err = receive(&mut s, &[0xff, 0xff], 1 << 20).unwrap_err();
+        assert_eq!(err.code, CloseCode::INVALID_FRAME_PAYLOAD_DATA);
+        assert!(s.inflater.is_none());
+        // Over the budget: 1009, dropped too, at most limit + 1 bytes made.
+        let (mut c, mut s) = pair(DeflateConfig::default());
+        let (_, wire) = send(&mut c, &data);
+        assert!(s.decode_start(Rsv::RSV1).unwrap());
+        let mut out = BytesMut::new();
+        let err = s.decode(&wire, true, 999, &mut out).unwrap_err();
+        assert_eq!(err.code, CloseCode::MESSAGE_TOO_BIG);
+        assert_eq!(out.len(), 1000);
+        assert!(s.inflater.is_none());
+        // Exactly the budget is fine.
+        let (mut c, mut s) = pair(DeflateConfig::default());
+        let (_, wire) = send(&mut c, &data);
+        assert_eq!(receive(&mut s, &wire, 1000).unwrap().len(), 1000);
+    }
+
+    #[test]
+    fn rsv1_without_negotiation_is_a_protocol_error() {
+        let mut ext = PerMessageDeflate::new(DeflateConfig::default());
+        assert!(!ext.decode_start(Rsv::NONE).unwrap());
+        let err = ext.decode_start(Rsv::RSV1).unwrap_err();
+        assert_eq!(err.code, CloseCode::PROTOCOL_ERROR);
+        let mut out = BytesMut::new();
+        assert_eq!(
+            ext.encode(
+                MessageKind::Text,
+                b"hello hello hello hello hello hello",
+                true,
+                true,
+                &mut out
+            ),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn empty_messages() {
+        let (mut c, mut s) = pair(DeflateConfig::default().with_compress_threshold(0));
+        for _ in 0..3 {
+            let (rsv, wire) = send(&mut c, b"");
+            assert_eq!(rsv, Some(Rsv::RSV1));
+            assert_eq!(&wire[..], &[0x00]);
+            assert!(receive(&mut s, &wire, 0).unwrap().is_empty());
+        }
+        // An empty payload is an empty message, and leaves the context intact.
+        assert!(receive(&mut s, &[], 0).unwrap().is_empty());
+        let (_, wire) = send(&mut c, b"after");
+        assert_eq!(&receive(&mut s, &wire, 5).unwrap()[..], b"after");
+    }
+}
