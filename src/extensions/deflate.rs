@@ -163,6 +163,15 @@
 //! compressor (`(1 << (windowBits + 2)) + (1 << (memLevel + 9))`): zlib-rs
 //! trades memory for speed with its fixed hash table.
 //!
+//! Freeing has a price: each message under no context takeover builds its
+//! state again, and zlib-rs zeroes its tables on creation (about 256 KiB
+//! for a 15-bit compressor). A small message's round trip (compress,
+//! frame, inflate) measured about 16 µs that way, against under 1 µs with
+//! context takeover, where small messages also compress far better (ratio
+//! 0.25 instead of 1.0 on ~130-byte JSON). Resetting instead of freeing
+//! would save at most about half: zlib-rs's reset zeroes the 128 KiB hash
+//! table too.
+//!
 //! # Compression level
 //!
 //! The default level is 1, zlib-rs's "quick" strategy. Measured with
@@ -887,7 +896,7 @@ fn inflate_into(
         }
         // At most one byte past the budget, so going over is seen without
         // inflating (or allocating) further.
-        let room = usize::try_from(limit - produced + 1).unwrap_or(usize::MAX);
+        let room = usize::try_from((limit - produced).saturating_add(1)).unwrap_or(usize::MAX);
         let step_now = step.min(room);
         let len = out.len();
         out.resize(len + step_now, 0);
@@ -1306,6 +1315,9 @@ mod tests {
         let (mut c, mut s) = pair(DeflateConfig::default());
         let (_, wire) = send(&mut c, &data);
         assert_eq!(receive(&mut s, &wire, 1000).unwrap().len(), 1000);
+        // No limit at all (max_message_size u64::MAX) does not overflow.
+        let (_, wire) = send(&mut c, &data);
+        assert_eq!(receive(&mut s, &wire, u64::MAX).unwrap().len(), 1000);
     }
 
     #[test]
