@@ -92,5 +92,6 @@ fn run(
 }
 
 fn client_extensions() -> Vec<Box<dyn wsproto::extensions::Extension>> {
-    Vec::new()
+    use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    vec![Box::new(PerMessageDeflate::new(DeflateConfig::default()))]
 }

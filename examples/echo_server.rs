@@ -38,9 +38,9 @@ fn supported_extensions() -> Vec<Box<dyn wsproto::extensions::Extension>> {
     wsproto_examples_extensions()
 }
 
-#[allow(clippy::vec_init_then_push)]
 fn wsproto_examples_extensions() -> Vec<Box<dyn wsproto::extensions::Extension>> {
-    Vec::new()
+    use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    vec![Box::new(PerMessageDeflate::new(DeflateConfig::default()))]
 }
 
 async fn serve(mut stream: TcpStream) -> std::io::Result<()> {

@@ -426,6 +426,14 @@ impl PerMessageDeflate {
         }
     }
 
+    /// Takes the negotiated parameters, with fresh state (a new connection).
+    fn start(&mut self, negotiated: Negotiated) {
+        *self = Self {
+            negotiated: Some(negotiated),
+            ..Self::new(self.config.clone())
+        };
+    }
+
     /// The configuration.
     pub fn config(&self) -> &DeflateConfig {
         &self.config
@@ -609,13 +617,14 @@ impl Extension for PerMessageDeflate {
         // response allows more.
         let send_max_window_bits =
             client_window.min(config.client_max_window_bits.unwrap_or(MAX_WINDOW_BITS));
-        self.negotiated = Some(Negotiated {
+        let negotiated = Negotiated {
             send_max_window_bits,
             send_no_context_takeover: params.client_no_context_takeover
                 || config.client_no_context_takeover,
             receive_max_window_bits: params.server_max_window_bits.unwrap_or(MAX_WINDOW_BITS),
             receive_no_context_takeover: params.server_no_context_takeover,
-        });
+        };
+        self.start(negotiated);
         Ok(())
     }
 
@@ -679,7 +688,7 @@ impl Extension for PerMessageDeflate {
                 ));
             }
         }
-        self.negotiated = Some(Negotiated {
+        self.start(Negotiated {
             send_max_window_bits,
             send_no_context_takeover,
             receive_max_window_bits,

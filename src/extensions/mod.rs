@@ -1,5 +1,5 @@
 //! The extension framework (RFC 6455 §9): the [`Extension`] trait, offer
-//! parsing, and negotiation.
+//! parsing, and negotiation. permessage-deflate (RFC 7692) is in [`deflate`].
 
 use bytes::BytesMut;
 
