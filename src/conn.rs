@@ -11,8 +11,8 @@ use crate::error::{LocalError, ProtocolError};
 use crate::event::{Event, MessageKind, Utf8Bytes};
 use crate::extensions::Extension;
 use crate::frame::{CloseCode, CloseFrame, FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, Rsv};
-use crate::mask::apply_mask;
 use crate::keys::{MaskKeySource, OsRandomKeys};
+use crate::mask::apply_mask;
 use crate::outgoing::Outgoing;
 use crate::role::Role;
 use crate::utf8::Utf8Validator;
@@ -263,9 +263,9 @@ impl<R: Role> Engine<R> {
         }
         match header.opcode {
             // §5.4: fragments of one message are not interleaved with another.
-            Opcode::Continuation if self.msg.kind.is_none() => {
-                Err(protocol_error("continuation frame without a message to continue"))
-            }
+            Opcode::Continuation if self.msg.kind.is_none() => Err(protocol_error(
+                "continuation frame without a message to continue",
+            )),
             Opcode::Text | Opcode::Binary if self.msg.kind.is_some() => Err(protocol_error(
                 "new data message before the previous one finished",
             )),
@@ -367,7 +367,11 @@ impl<R: Role> Engine<R> {
     }
 
     /// Whole-message mode: a complete uncompressed data frame.
-    fn on_data_frame(&mut self, payload: BytesMut, fin: bool) -> Result<Option<Event>, ProtocolError> {
+    fn on_data_frame(
+        &mut self,
+        payload: BytesMut,
+        fin: bool,
+    ) -> Result<Option<Event>, ProtocolError> {
         self.msg.size += payload.len() as u64;
         if !fin {
             self.msg.buf.extend_from_slice(&payload);
@@ -480,7 +484,11 @@ impl<R: Role> Engine<R> {
         Ok(Some(event))
     }
 
-    fn on_control(&mut self, opcode: Opcode, payload: Bytes) -> Result<Option<Event>, ProtocolError> {
+    fn on_control(
+        &mut self,
+        opcode: Opcode,
+        payload: Bytes,
+    ) -> Result<Option<Event>, ProtocolError> {
         match opcode {
             Opcode::Ping => {
                 // §5.5.3: a Ping MUST be answered with a Pong carrying the
@@ -607,7 +615,11 @@ impl<R: Role> Engine<R> {
 
     /// Server only: sends a whole binary or text message whose payload is
     /// queued by reference for a vectored write, when nothing transforms it.
-    pub(crate) fn send_shared(&mut self, kind: MessageKind, payload: Bytes) -> Result<(), LocalError> {
+    pub(crate) fn send_shared(
+        &mut self,
+        kind: MessageKind,
+        payload: Bytes,
+    ) -> Result<(), LocalError> {
         const COPY_BELOW: usize = 4096;
         if R::IS_CLIENT || payload.len() < COPY_BELOW || !self.extensions.is_empty() {
             return self.send_data(kind, &payload, true, false);
@@ -634,7 +646,11 @@ impl<R: Role> Engine<R> {
         Ok(())
     }
 
-    pub(crate) fn send_control(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), LocalError> {
+    pub(crate) fn send_control(
+        &mut self,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<(), LocalError> {
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(LocalError::ControlPayloadTooLarge(payload.len()));
         }

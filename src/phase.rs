@@ -171,8 +171,7 @@ impl<R: Role, P: Phase> Connection<R, P> {
     /// more events will come, and once the outgoing bytes are written the
     /// transport can be closed (RFC 6455 §7.1.1: the server closes it first).
     pub fn is_closed(&self) -> bool {
-        self.engine.failed.is_some()
-            || (self.engine.close_sent && self.engine.is_done_reading())
+        self.engine.failed.is_some() || (self.engine.close_sent && self.engine.is_done_reading())
     }
 }
 
@@ -202,7 +201,8 @@ impl<R: Role> Open<R> {
     ///
     /// As [`send_text`](Self::send_text).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), LocalError> {
-        self.engine.send_data(MessageKind::Binary, data, true, false)
+        self.engine
+            .send_data(MessageKind::Binary, data, true, false)
     }
 
     /// Sends one fragment of a message (RFC 6455 §5.4). The first call
@@ -213,7 +213,12 @@ impl<R: Role> Open<R> {
     ///
     /// As [`send_text`](Self::send_text), and
     /// [`LocalError::FragmentKindMismatch`] if `kind` changes mid-message.
-    pub fn send_fragment(&mut self, kind: MessageKind, data: &[u8], fin: bool) -> Result<(), LocalError> {
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), LocalError> {
         self.engine.send_data(kind, data, fin, true)
     }
 
@@ -243,7 +248,8 @@ impl<R: Role> Open<R> {
     /// a close frame without a code. If the close reply was already queued
     /// automatically, nothing more is sent.
     pub fn close(mut self, code: CloseCode, reason: &str) -> Closing<R> {
-        self.engine.queue_close(&CloseFrame::new(code, reason.to_owned()));
+        self.engine
+            .queue_close(&CloseFrame::new(code, reason.to_owned()));
         Connection::with_engine(self.engine)
     }
 }

@@ -2,9 +2,9 @@
 
 use bytes::{BufMut, Bytes};
 
+use crate::Utf8Bytes;
 use crate::error::ProtocolError;
 use crate::utf8;
-use crate::Utf8Bytes;
 
 /// A close status code (RFC 6455 §7.4): an open newtype, so codes this crate
 /// has no name for still round-trip.
@@ -209,7 +209,10 @@ mod tests {
         assert_eq!(err(&[0x03]), CloseCode::PROTOCOL_ERROR);
         assert_eq!(err(&[0x03, 0xED]), CloseCode::PROTOCOL_ERROR); // 1005
         assert_eq!(err(&[0x00, 0x00]), CloseCode::PROTOCOL_ERROR);
-        assert_eq!(err(&[0x03, 0xE8, 0xFF]), CloseCode::INVALID_FRAME_PAYLOAD_DATA);
+        assert_eq!(
+            err(&[0x03, 0xE8, 0xFF]),
+            CloseCode::INVALID_FRAME_PAYLOAD_DATA
+        );
         let ok = CloseFrame::parse(Bytes::from_static(b"\x03\xe8bye")).unwrap();
         assert_eq!(ok.code, CloseCode::NORMAL);
         assert_eq!(ok.reason.as_str(), "bye");

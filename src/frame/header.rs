@@ -97,8 +97,7 @@ impl FrameHeader {
         let rsv = Rsv::from_first_byte(b0);
         // §5.2: "If an unknown opcode is received, the receiving endpoint
         // MUST _Fail the WebSocket Connection_."
-        let opcode =
-            Opcode::from_u8(b0 & 0x0F).ok_or_else(|| protocol_error("reserved opcode"))?;
+        let opcode = Opcode::from_u8(b0 & 0x0F).ok_or_else(|| protocol_error("reserved opcode"))?;
         let masked = b1 & 0x80 != 0;
         let len7 = b1 & 0x7F;
         if opcode.is_control() {
@@ -135,7 +134,9 @@ impl FrameHeader {
                 let len = u64::from_be_bytes(raw);
                 // §5.2: "the most significant bit MUST be 0".
                 if len >> 63 != 0 {
-                    return Err(protocol_error("64-bit payload length with the high bit set"));
+                    return Err(protocol_error(
+                        "64-bit payload length with the high bit set",
+                    ));
                 }
                 if len <= u64::from(u16::MAX) {
                     return Err(protocol_error("non-minimal 64-bit payload length"));
@@ -222,7 +223,11 @@ mod tests {
                 assert_eq!(FrameHeader::decode(&buf[..n]).unwrap(), Some((h, n)));
                 // Every strict prefix asks for more bytes.
                 for cut in 0..n {
-                    assert_eq!(FrameHeader::decode(&buf[..cut]).unwrap(), None, "{len} {cut}");
+                    assert_eq!(
+                        FrameHeader::decode(&buf[..cut]).unwrap(),
+                        None,
+                        "{len} {cut}"
+                    );
                 }
             }
         }
