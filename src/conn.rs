@@ -463,8 +463,7 @@ impl<R: Role> Engine<R> {
                 } else {
                     self.msg.carry.extend_from_slice(&piece);
                     let whole = self.msg.carry.len() - pending;
-                    let text = self.msg.carry.split_to(whole).freeze();
-                    text
+                    self.msg.carry.split_to(whole).freeze()
                 };
                 Event::TextChunk {
                     data: Utf8Bytes::from_validated(data),
