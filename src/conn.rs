@@ -503,7 +503,9 @@ impl<R: Role> Engine<R> {
                 let frame = CloseFrame::parse(payload)?;
                 self.read = ReadState::Done;
                 self.recv = BytesMut::new();
-                self.pending_pong = None;
+                // A pong still pending answers a ping that came before this
+                // close, so it stays owed (§5.5.3 exempts only pings received
+                // after a Close); it goes out ahead of the close reply.
                 // §5.5.1: "If an endpoint receives a Close frame and did not
                 // previously send a Close frame, the endpoint MUST send a
                 // Close frame in response."

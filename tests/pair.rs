@@ -774,3 +774,49 @@ fn server_send_binary_shared_is_bounded_too() {
         Err(LocalError::OutgoingBufferFull { .. })
     ));
 }
+
+#[test]
+fn ping_right_before_close_still_gets_its_pong() {
+    // RFC 6455 §5.5.3: the pong is owed unless a Close was received *before*
+    // the ping. Here the ping comes first, in the same batch as the close.
+    each_setup(|pair, from, to| {
+        pair.conn(from).send_ping(b"still there?").unwrap();
+        pair.conn(from).close(CloseCode::NORMAL, "");
+        pair.drive();
+        assert_eq!(
+            pair.take_events(to),
+            [
+                Event::Ping(Bytes::from_static(b"still there?")),
+                Event::Close(CloseFrame::new(CloseCode::NORMAL, "")),
+            ]
+        );
+        // The sender is Closing, but may still receive the pong that comes
+        // before the close reply.
+        assert_eq!(
+            pair.take_events(from),
+            [
+                Event::Pong(Bytes::from_static(b"still there?")),
+                Event::Close(CloseFrame::new(CloseCode::NORMAL, "")),
+            ]
+        );
+    });
+    // Without auto_close, the pong goes out ahead of the caller's close.
+    each_setup_with(
+        || Config::default().with_auto_close(false),
+        |pair, from, to| {
+            pair.conn(from).send_ping(b"p").unwrap();
+            pair.conn(from).close(CloseCode::NORMAL, "");
+            pair.drive();
+            assert_eq!(pair.take_events(to).len(), 2);
+            pair.conn(to).close(CloseCode::NORMAL, "");
+            pair.drive();
+            assert_eq!(
+                pair.take_events(from),
+                [
+                    Event::Pong(Bytes::from_static(b"p")),
+                    Event::Close(CloseFrame::new(CloseCode::NORMAL, "")),
+                ]
+            );
+        },
+    );
+}
