@@ -706,7 +706,7 @@ fn receive_buffer_grows_with_bytes_received_not_bytes_declared() {
             let frame = f(BINARY, b"0123456789").declared_len(declared);
             // Server side, so the receive buffer can be inspected by type.
             let mut server = Open::<Server>::new(config.clone(), Vec::new());
-            let input = wire_for(Who::Server, &[frame.clone()], Feed::All);
+            let input = wire_for(Who::Server, std::slice::from_ref(&frame), Feed::All);
             server.receive(&input);
             for _ in 0..4 {
                 if server.poll_event().unwrap().is_none() {
