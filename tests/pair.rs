@@ -820,3 +820,46 @@ fn ping_right_before_close_still_gets_its_pong() {
         },
     );
 }
+
+#[test]
+fn max_outgoing_buffer_counts_frame_headers() {
+    // The limit bounds the bytes the buffer holds, header included: a send
+    // that would take it over the limit is refused, one that fills it
+    // exactly is accepted.
+    for side in Side::BOTH {
+        let header = 4 + if side == Side::Client { 4 } else { 0 };
+        let mut pair = Pair::with_config(
+            common::Chunking::Whole,
+            Config::default().with_max_outgoing_buffer(1000),
+        );
+        let c = pair.conn(side);
+        assert!(matches!(
+            c.send_binary(&vec![0; 1000 - header + 1]),
+            Err(LocalError::OutgoingBufferFull {
+                queued: 0,
+                limit: 1000
+            })
+        ));
+        c.send_binary(&vec![0; 1000 - header]).unwrap();
+        assert_eq!(c.take_outgoing().len(), 1000);
+        // Control frames too.
+        c.send_binary(&vec![0; 1000 - header - 2]).unwrap();
+        assert!(matches!(
+            c.send_ping(b"xy"),
+            Err(LocalError::OutgoingBufferFull { .. })
+        ));
+        assert!(c.take_outgoing().len() <= 1000);
+    }
+    let mut server = Open::<Server>::new(
+        Config::default().with_max_outgoing_buffer(10_004),
+        Vec::new(),
+    );
+    assert!(matches!(
+        server.send_binary_shared(Bytes::from(vec![0; 10_001])),
+        Err(LocalError::OutgoingBufferFull { .. })
+    ));
+    server
+        .send_binary_shared(Bytes::from(vec![0; 10_000]))
+        .unwrap();
+    assert_eq!(server.outgoing_len(), 10_004);
+}
