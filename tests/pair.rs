@@ -863,3 +863,61 @@ fn max_outgoing_buffer_counts_frame_headers() {
         .unwrap();
     assert_eq!(server.outgoing_len(), 10_004);
 }
+
+#[test]
+fn closing_side_sees_eof_instead_of_a_reply() {
+    each_setup(|pair, from, to| {
+        pair.conn(from).close(CloseCode::NORMAL, "");
+        // The close never reaches the peer: the transport dies first.
+        let _lost = pair.conn(from).take_outgoing();
+        assert!(pair.conn(from).still_closing());
+        pair.eof(from);
+        assert_eq!(
+            pair.take_events(from),
+            [Event::Close(CloseFrame::new(
+                CloseCode::ABNORMAL_CLOSURE,
+                ""
+            ))]
+        );
+        let closed = pair.conn(from).finish();
+        assert!(!closed.was_clean());
+        assert!(closed.error().is_none());
+        assert!(pair.take_events(to).is_empty());
+    });
+}
+
+#[test]
+fn reading_straight_into_the_receive_buffer() {
+    each_setup(|pair, from, to| {
+        let text = text_payload(3000);
+        pair.conn(from).send_text(&text).unwrap();
+        pair.conn(from).send_ping(b"p").unwrap();
+        let wire = pair.conn(from).take_outgoing();
+        // What tokio's `read_buf` would do: append to the buffer in place.
+        let mut events = Vec::new();
+        for piece in wire.chunks(1000) {
+            match pair.conn(to) {
+                Conn::ClientOpen(c) => {
+                    c.receive_buffer().extend_from_slice(piece);
+                    while let Some(e) = c.poll_event().unwrap() {
+                        events.push(e);
+                    }
+                }
+                Conn::ServerOpen(c) => {
+                    c.receive_buffer().extend_from_slice(piece);
+                    while let Some(e) = c.poll_event().unwrap() {
+                        events.push(e);
+                    }
+                }
+                _ => unreachable!(),
+            }
+        }
+        assert_eq!(
+            events,
+            [
+                Event::Text(text.into()),
+                Event::Ping(Bytes::from_static(b"p"))
+            ]
+        );
+    });
+}
