@@ -865,3 +865,34 @@ fn garbage_never_panics_and_never_hangs() {
         }
     }
 }
+
+#[test]
+fn nothing_is_read_after_the_peers_close() {
+    // §5.5.1: the Close frame is the last thing the peer sends; what follows
+    // it in the same read is dropped, not reported.
+    for who in [Who::Server, Who::Client] {
+        let input = wire_for(
+            who,
+            &[
+                f(TEXT, b"before"),
+                f(CLOSE, &close_payload(1000, b"")),
+                f(TEXT, b"after"),
+                f(0xF, b"even garbage"),
+            ],
+            Feed::All,
+        );
+        for chunking in [Chunking::Whole, Chunking::OneByte] {
+            let mut conn = connection(who, Config::default());
+            let outcome = conn.feed(&input, chunking);
+            assert!(outcome.error.is_none(), "{outcome:?}");
+            assert_eq!(
+                outcome.events,
+                [
+                    Event::Text("before".into()),
+                    Event::Close(CloseFrame::new(CloseCode::NORMAL, ""))
+                ]
+            );
+            assert_eq!(parse_frames(&outcome.outgoing).len(), 1);
+        }
+    }
+}
