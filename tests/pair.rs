@@ -921,3 +921,22 @@ fn reading_straight_into_the_receive_buffer() {
         );
     });
 }
+
+#[test]
+fn pending_pong_goes_out_before_a_shared_payload() {
+    for chunking in CHUNKINGS {
+        let mut pair = Pair::new(chunking);
+        pair.client().send_ping(b"first").unwrap();
+        pair.transmit(Side::Client);
+        let big = Bytes::from(binary_payload(50_000));
+        pair.server().send_binary_shared(big.clone()).unwrap();
+        pair.drive();
+        assert_eq!(
+            pair.take_events(Side::Client),
+            [
+                Event::Pong(Bytes::from_static(b"first")),
+                Event::Binary(big)
+            ]
+        );
+    }
+}

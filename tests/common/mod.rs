@@ -10,12 +10,12 @@ use std::fmt;
 use bytes::Bytes;
 use wsproto::frame::{FrameHeader, Opcode, Rsv};
 use wsproto::{
-    Client, CloseCode, Closed, Closing, Config, Event, FixedKey, LocalError, MessageKind, Open,
-    ProtocolError, Server,
+    Client, CloseCode, Closed, Closing, Config, Event, LocalError, MaskKeySource, MessageKind,
+    Open, ProtocolError, Server,
 };
 
-/// The masking key the harness gives the client, so wire bytes are
-/// reproducible.
+/// The masking key of hand-built client frames, and the seed of the pair
+/// client's keys, so wire bytes are reproducible.
 pub const CLIENT_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// Upper bound on shuttle rounds; a correct exchange needs a handful.
@@ -47,6 +47,18 @@ impl Rng {
 
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
         (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// A different, predictable key for every frame, so a receiver that kept
+/// an old key (or a wrong offset into it) garbles the payload.
+#[derive(Debug)]
+pub struct CountingKeys(pub u32);
+
+impl MaskKeySource for CountingKeys {
+    fn next_key(&mut self) -> [u8; 4] {
+        self.0 = self.0.wrapping_mul(0x0101_0101).wrapping_add(0x9E37_79B9);
+        self.0.to_be_bytes()
     }
 }
 
@@ -283,7 +295,7 @@ impl Pair {
 
     pub fn with_configs(chunking: Chunking, client: Config, server: Config) -> Self {
         let mut client = Open::<Client>::new(client, Vec::new());
-        client.set_mask_source(Box::new(FixedKey(CLIENT_KEY)));
+        client.set_mask_source(Box::new(CountingKeys(u32::from_be_bytes(CLIENT_KEY))));
         let server = Open::<Server>::new(server, Vec::new());
         let seed = match chunking {
             Chunking::Random(seed) => seed,
