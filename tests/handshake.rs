@@ -670,9 +670,12 @@ fn a_rejection_without_length_ends_at_eof() {
     assert_eq!(rejected.poll_body(), None);
 }
 
+/// Builds a response from the `Sec-WebSocket-Accept` value that matches.
+type ResponseFor = dyn Fn(&str) -> String;
+
 #[test]
 fn a_client_fails_bad_101_responses() {
-    let cases: &[(&str, &dyn Fn(&str) -> String)] = &[
+    let cases: &[(&str, &ResponseFor)] = &[
         ("wrong Accept", &|_| {
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"

@@ -9,7 +9,6 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use sockets::{connect, flush, next_event, read_to_eof};
 use http::header::{CONTENT_TYPE, SEC_WEBSOCKET_VERSION, UPGRADE};
 use http::{HeaderValue, StatusCode};
 use http_body_util::Full;
@@ -17,6 +16,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use sockets::{connect, flush, next_event, read_to_eof};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wsproto::handshake::{Accept, upgrade};

@@ -8,8 +8,8 @@ mod sockets;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use sockets::{SIZES, binary_of, connect, flush, next_event, read_to_eof, text_of};
 use futures_util::{SinkExt, StreamExt};
+use sockets::{SIZES, binary_of, connect, flush, next_event, read_to_eof, text_of};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame as TungCloseFrame;
