@@ -356,10 +356,10 @@ impl WSConnection {
             inner => with_conn!(inner, c => {
                 // As in Python wsproto, the end of the transport closes the
                 // connection at once: no close reply can be sent any more.
-                let failed = c.error().is_some() || c.engine.eof;
+                let ended = c.error().is_some() || c.engine.eof;
                 let received = c.close_received().is_some();
                 let sent = c.engine.close_sent;
-                match (failed, sent, received) {
+                match (ended, sent, received) {
                     (true, _, _) | (false, true, true) => ConnectionState::Closed,
                     (false, true, false) => ConnectionState::LocalClosing,
                     (false, false, true) => ConnectionState::RemoteClosing,
