@@ -46,13 +46,14 @@ export DEBIAN_FRONTEND=noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 # This machine sets PIP_FIND_LINKS to a local wheel dir; the pins must come
 # from the index, so clear it (and anything else that would redirect pip).
-export PIP_FIND_LINKS= PIP_NO_INDEX=
+export PIP_FIND_LINKS='' PIP_NO_INDEX=''
 unset PIP_REQUIRE_VIRTUALENV PIP_TARGET PIP_PREFIX PIP_USER PIP_CONSTRAINT \
       PIP_REQUIREMENT PYTHONPATH PYTHONHOME PYTHONNOUSERSITE || true
 
 T0=$(date +%s)
 log() { printf '[install.sh] %s\n' "$*" >&2; }
 die() { printf '[install.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck disable=SC2154  # rc is set inside the trap string
 trap 'rc=$?; printf "[install.sh] ERROR: command failed (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2; exit $rc' ERR
 
 as_root() {

@@ -17,6 +17,7 @@
 #   WSTEST_PREFIX        (/opt/wstest) where install.sh puts wstest
 #   AUTOBAHN_SKIP_BUILD=1        don't run cargo build (use the binaries below)
 #   AUTOBAHN_ECHO_SERVER, AUTOBAHN_CLIENT   override the two testee programs
+# shellcheck disable=SC2317  # functions run via traps and "run_${r}_role"
 set -Eeuo pipefail
 
 usage() { echo "usage: $0 [server|client|both]" >&2; }
@@ -49,11 +50,11 @@ die() { printf '[autobahn] ERROR: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- cleanup
 BG_PIDS=()
 cleanup() {
-  local pid i
+  local pid _
   for pid in "${BG_PIDS[@]}"; do
     kill -0 "$pid" 2>/dev/null || continue
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -64,10 +65,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 stop_pid() {  # stop one background process and forget it
-  local pid=$1 keep=() p i
+  local pid=$1 keep=() p _
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
@@ -92,8 +93,8 @@ run_waited() {  # run_waited LOGFILE CMD...
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 wait_port() {  # wait_port PORT PID NAME LOG
-  local port=$1 pid=$2 name=$3 logf=$4 i
-  for i in $(seq 300); do
+  local port=$1 pid=$2 name=$3 logf=$4 _
+  for _ in $(seq 300); do
     port_open "$port" && return 0
     if ! kill -0 "$pid" 2>/dev/null; then
       log "$name exited before listening on $HOST:$port; last lines of $logf:"

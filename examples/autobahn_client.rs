@@ -74,6 +74,7 @@ fn run(
         }
     };
     loop {
+        // A protocol error ends the loop; its close frame is already queued.
         while let Ok(Some(event)) = ws.poll_event() {
             on_event(event, &mut ws);
         }

@@ -354,10 +354,12 @@ impl WSConnection {
             Inner::ClientRejected(_) | Inner::ServerRejecting => ConnectionState::Rejecting,
             Inner::Closed => ConnectionState::Closed,
             inner => with_conn!(inner, c => {
-                let failed = c.error().is_some();
+                // As in Python wsproto, the end of the transport closes the
+                // connection at once: no close reply can be sent any more.
+                let ended = c.error().is_some() || c.engine.eof;
                 let received = c.close_received().is_some();
                 let sent = c.engine.close_sent;
-                match (failed, sent, received) {
+                match (ended, sent, received) {
                     (true, _, _) | (false, true, true) => ConnectionState::Closed,
                     (false, true, false) => ConnectionState::LocalClosing,
                     (false, false, true) => ConnectionState::RemoteClosing,
@@ -387,7 +389,7 @@ impl WSConnection {
             },
             (Inner::ClientPending(pending), Some(data)) => match pending.receive(data) {
                 Ok(ClientHandshake::Pending(p)) => Inner::ClientPending(p),
-                Ok(ClientHandshake::Open(open, response)) => {
+                Ok(ClientHandshake::Open(mut open, response)) => {
                     let headers = response.headers();
                     self.events
                         .push_back(Event::AcceptConnection(AcceptConnection {
@@ -402,6 +404,9 @@ impl WSConnection {
                                 .collect(),
                             extra_headers: headers.clone(),
                         }));
+                    // Frames that came behind the 101 (h11's trailing data
+                    // in Python wsproto) are reported now, not on the next read.
+                    drain(&mut open, &mut self.events);
                     Inner::ClientOpen(open)
                 }
                 Ok(ClientHandshake::Rejected(rejected)) => {
@@ -512,7 +517,11 @@ impl WSConnection {
                 options.subprotocol = accept.subprotocol;
                 options.headers = accept.extra_headers;
                 match request.accept(options) {
-                    Ok(open) => (Inner::ServerOpen(open), Ok(())),
+                    Ok(mut open) => {
+                        // Frames that came right behind the request.
+                        drain(&mut open, &mut self.events);
+                        (Inner::ServerOpen(open), Ok(()))
+                    }
                     Err(err) => (Inner::Closed, Err(err)),
                 }
             }
@@ -575,7 +584,8 @@ fn send_open<R: crate::Role>(
     (Ok(c), result)
 }
 
-/// Feeds bytes to an open or closing connection and converts its events.
+/// Feeds bytes (or the end of the transport) to an open or closing
+/// connection and converts its events.
 fn feed<R: crate::Role, P: crate::phase::Phase>(
     c: &mut crate::phase::Connection<R, P>,
     data: Option<&[u8]>,
@@ -585,6 +595,14 @@ fn feed<R: crate::Role, P: crate::phase::Phase>(
         Some(data) => c.receive(data),
         None => c.receive_eof(),
     }
+    drain(c, events);
+}
+
+/// Converts every event the connection can decode now.
+fn drain<R: crate::Role, P: crate::phase::Phase>(
+    c: &mut crate::phase::Connection<R, P>,
+    events: &mut VecDeque<Event>,
+) {
     loop {
         let event = match c.poll_event() {
             Ok(Some(event)) => event,

@@ -20,11 +20,11 @@ use crate::phase::Open;
 use crate::role::Client;
 
 /// What a client's `receive` produced.
+// Returned once per handshake, so moving the large `Open` variant by value
+// costs nothing that matters; boxing it would only burden the caller.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[must_use]
-// Each value is matched and moved out once; boxing the connection would
-// cost an allocation per handshake for nothing.
-#[allow(clippy::large_enum_variant)]
 pub enum ClientHandshake {
     /// The response is not complete yet; feed more bytes.
     Pending(Pending<Client>),

@@ -280,9 +280,7 @@ pub(crate) fn response_head(
 }
 
 impl HandshakeError {
-    /// The HTTP response that answers this error: its status, a plain-text
-    /// body, and `Sec-WebSocket-Version: 13` for 426 (RFC 6455 §4.4).
-    pub fn to_response(&self) -> Bytes {
+    fn response_headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::new();
         if self.status == StatusCode::UPGRADE_REQUIRED {
             headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
@@ -292,7 +290,32 @@ impl HandshakeError {
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain"),
         );
-        reject_response(self.status, &headers, self.reason.as_bytes())
+        headers
+    }
+
+    /// The HTTP response that answers this error, as bytes: its status, a
+    /// plain-text body, and `Sec-WebSocket-Version: 13` for 426 (RFC 6455 §4.4).
+    pub fn to_response(&self) -> Bytes {
+        reject_response(
+            self.status,
+            &self.response_headers(),
+            self.reason.as_bytes(),
+        )
+    }
+
+    /// The same response as an `http::Response`, for hyper and axum handlers.
+    ///
+    /// ```
+    /// let err = wsproto::HandshakeError::new(http::StatusCode::UPGRADE_REQUIRED, "version");
+    /// let response = err.to_http_response();
+    /// assert_eq!(response.status(), 426);
+    /// assert_eq!(response.headers()["sec-websocket-version"], "13");
+    /// ```
+    pub fn to_http_response(&self) -> Response<Bytes> {
+        let mut response = Response::new(Bytes::from(self.reason.to_string()));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.response_headers();
+        response
     }
 }
 
