@@ -44,7 +44,7 @@ pub struct Config {
     /// full, pongs are coalesced into one for the latest ping, as RFC 6455
     /// §5.5.3 allows, so a ping flood costs bounded memory. Default on.
     pub auto_pong: bool,
-    /// Queue the close reply, echoing the peer's code, as soon as the peer's
+    /// Queue the close reply, echoing the peer's code and reason, as soon as the peer's
     /// close frame arrives (RFC 6455 §5.5.1: the endpoint "MUST send a Close
     /// frame in response"). Turn off to send the reply yourself with
     /// `close`, as Python wsproto does. Default on.

@@ -519,13 +519,11 @@ impl<R: Role> Engine<R> {
                 // §5.5.1: "If an endpoint receives a Close frame and did not
                 // previously send a Close frame, the endpoint MUST send a
                 // Close frame in response."
+                // The reply echoes the peer's code and reason ("typically
+                // echos the status code it received", §5.5.1); a close
+                // without a code is answered with one without a code.
                 if self.config.auto_close && !self.close_sent {
-                    let reply = if frame.code == CloseCode::NO_STATUS_RCVD {
-                        CloseFrame::new(CloseCode::NO_STATUS_RCVD, "")
-                    } else {
-                        CloseFrame::new(frame.code, "")
-                    };
-                    self.queue_close(&reply);
+                    self.queue_close(&frame);
                 }
                 self.close_received = Some(frame.clone());
                 Ok(Some(Event::Close(frame)))

@@ -311,13 +311,13 @@ fn close_handshake_initiated_by_either_side() {
         );
         assert_eq!(
             pair.take_events(from),
-            [Event::Close(CloseFrame::new(CloseCode::NORMAL, ""))]
+            [Event::Close(CloseFrame::new(CloseCode::NORMAL, "bye"))]
         );
-        // The reply echoes the code.
+        // The reply echoes the code and the reason.
         let reply = parse_frames(&pair.observed(from).received);
         assert_eq!(reply.len(), 1);
         assert_eq!(reply[0].close_code(), Some(1000));
-        assert_eq!(reply[0].payload.len(), 2);
+        assert_eq!(&reply[0].payload[2..], b"bye");
 
         // The receiver's handshake is over while it is still `Open`.
         assert!(pair.conn(to).is_closed());
