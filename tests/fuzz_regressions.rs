@@ -1,0 +1,118 @@
+//! Replays, through the fuzz harnesses themselves, every input committed
+//! under `fuzz/corpus/TARGET` (the minimised corpus) and
+//! `fuzz/regressions/TARGET` (each crash a fuzzer found, named after the
+//! bug). A crash found once stays a `cargo test` failure until it is fixed,
+//! without needing cargo-fuzz or a nightly toolchain.
+
+// The harness is shared with the libFuzzer binaries; this file does not
+// call every item of it.
+#[allow(dead_code)]
+#[path = "../fuzz/src/lib.rs"]
+mod harness;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+/// Runs `target` on every file of the target's corpus and regression
+/// directories; fails naming every input that panicked.
+fn replay(name: &str, target: impl Fn(&[u8])) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut failed = Vec::new();
+    let mut count = 0;
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(name)) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let data = std::fs::read(&path).expect("readable input");
+            count += 1;
+            if catch_unwind(AssertUnwindSafe(|| target(&data))).is_err() {
+                failed.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(count > 0, "no inputs for {name}");
+    assert!(
+        failed.is_empty(),
+        "inputs that fail:\n{}",
+        failed.join("\n")
+    );
+}
+
+#[test]
+fn frame_decoder_server() {
+    replay("frame_decoder_server", harness::frame_decoder_server);
+}
+
+#[test]
+fn frame_decoder_client() {
+    replay("frame_decoder_client", harness::frame_decoder_client);
+}
+
+#[test]
+fn handshake_server() {
+    replay("handshake_server", harness::handshake_server);
+}
+
+#[test]
+fn handshake_client_response() {
+    replay(
+        "handshake_client_response",
+        harness::handshake_client_response,
+    );
+}
+
+#[test]
+fn extension_offers() {
+    replay("extension_offers", harness::extension_offers);
+}
+
+#[test]
+fn pair_ops() {
+    replay("pair_ops", |data| {
+        if let Some(input) = harness::pair_input(data) {
+            harness::pair_ops(input);
+        }
+    });
+}
+
+/// The extension-decoder harness (the future inflate target) holds for the
+/// toy extension, on the frame decoder's inputs read as its input format.
+#[test]
+fn extension_decode_with_the_toy_extension() {
+    replay("frame_decoder_server", |data| {
+        harness::extension_decode(harness::RunLength::boxed(), data);
+    });
+    // A budget of 3 and a run of 255: at most 4 bytes come out.
+    let mut ext = harness::RunLength::default();
+    let mut out = bytes::BytesMut::new();
+    wsproto::extensions::Extension::decode(&mut ext, &[255, b'a'], true, 3, &mut out)
+        .expect("valid");
+    assert_eq!(&out[..], b"aaaa");
+}
+
+/// The harnesses' own checks see what they are meant to see.
+#[test]
+fn the_wire_tap_rejects_what_a_sender_must_not_write() {
+    let ok = [0x81, 0x02, b'h', b'i', 0x88, 0x02, 0x03, 0xE8];
+    let frames = harness::check_sent(&ok, false, false);
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[1].close_code(), Some(1000));
+    for bad in [
+        &[0x88, 0x02, 0x03, 0xED][..],   // close code 1005 on the wire
+        &[0x88, 0x00, 0x81, 0x00],       // a frame after the close
+        &[0x82, 0x7E, 0x00, 0x01, 0x00], // non-minimal length
+        &[0x80, 0x00],                   // continuation out of a message
+        &[0x81, 0x80, 0, 0, 0, 0],       // a server masking
+    ] {
+        assert!(
+            catch_unwind(|| harness::check_sent(bad, false, false)).is_err(),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(harness::chunk(b"abc", 0), vec![&b"abc"[..]]);
+    assert_eq!(harness::chunk(b"abc", 1).len(), 3);
+    assert_eq!(harness::chunk(&[0; 100], 5).concat(), vec![0; 100]);
+}
