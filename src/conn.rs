@@ -542,8 +542,23 @@ impl<R: Role> Engine<R> {
         })
     }
 
-    /// Writes a pong that was coalesced from received pings.
+    /// Writes the pong coalesced from received pings, once the outgoing
+    /// buffer has room for it (or is empty). Writing it regardless let a
+    /// caller who watched `outgoing_len` without draining grow the buffer by
+    /// one pong per ping (found by the `frame_decoder_client` fuzz target).
     pub(crate) fn flush_pending_pong(&mut self) {
+        let Some(payload) = &self.pending_pong else {
+            return;
+        };
+        let frame_len = payload.len() + crate::frame::MAX_HEADER_LEN;
+        if self.out.len() == 0 || self.out.len() + frame_len <= self.config.max_outgoing_buffer {
+            self.write_pending_pong();
+        }
+    }
+
+    /// Writes the coalesced pong whatever the buffer holds: when every byte
+    /// is being taken at once, or a close frame is about to end the stream.
+    pub(crate) fn write_pending_pong(&mut self) {
         if let Some(payload) = self.pending_pong.take() {
             self.write_frame(Opcode::Pong, Rsv::NONE, true, &payload);
         }
@@ -685,7 +700,8 @@ impl<R: Role> Engine<R> {
         if self.close_sent {
             return;
         }
-        self.flush_pending_pong();
+        // Nothing may follow the close frame, so an owed pong goes now.
+        self.write_pending_pong();
         let mut payload = BytesMut::new();
         if frame.code.is_sendable() {
             frame.write_payload(&mut payload);

@@ -119,7 +119,9 @@ impl<R: Role, P: Phase> Connection<R, P> {
 
     /// Takes every queued outgoing byte as one buffer.
     pub fn take_outgoing(&mut self) -> Bytes {
-        self.engine.outgoing().take()
+        // Everything leaves now, so the coalesced pong fits whatever the limit.
+        self.engine.write_pending_pong();
+        self.engine.out.take()
     }
 
     /// Takes the next contiguous piece of outgoing bytes; large payloads
