@@ -551,7 +551,7 @@ impl<R: Role> Engine<R> {
             return;
         };
         let frame_len = payload.len() + crate::frame::MAX_HEADER_LEN;
-        if self.out.len() == 0 || self.out.len() + frame_len <= self.config.max_outgoing_buffer {
+        if self.out.is_empty() || self.out.len() + frame_len <= self.config.max_outgoing_buffer {
             self.write_pending_pong();
         }
     }

@@ -21,7 +21,6 @@ impl Outgoing {
         self.queued_len + self.staged.len()
     }
 
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }

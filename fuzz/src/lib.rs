@@ -155,7 +155,7 @@ impl Extension for RunLength {
         limit: u64,
         out: &mut BytesMut,
     ) -> Result<(), ProtocolError> {
-        if payload.len() % 2 != 0 {
+        if !payload.len().is_multiple_of(2) {
             return Err(ProtocolError::new(
                 CloseCode::PROTOCOL_ERROR,
                 "run-length payload of odd length",
@@ -202,13 +202,14 @@ impl Extension for RunLength {
     }
 }
 
+/// A connection's extension list.
+pub type Extensions = Vec<Box<dyn Extension>>;
+
 /// Negotiates `make()`'s extensions the way a real handshake does: the
 /// client's offers go through [`negotiate`] on the server's list, and the
 /// client finalizes each accepted one from the response header. Returns the
 /// client's and the server's lists.
-pub fn negotiated(
-    make: impl Fn() -> Vec<Box<dyn Extension>>,
-) -> (Vec<Box<dyn Extension>>, Vec<Box<dyn Extension>>) {
+pub fn negotiated(make: impl Fn() -> Extensions) -> (Extensions, Extensions) {
     let mut client = make();
     let offers: Vec<ExtensionOffer> = client.iter().filter_map(|e| e.offer()).collect();
     let (server, header) = negotiate(&offers, make());
@@ -342,7 +343,7 @@ pub fn check_sent(bytes: &[u8], from_client: bool, rsv1: bool) -> Vec<WireFrame>
         // §5.1: clients mask every frame, servers none.
         assert_eq!(frame.masked, from_client, "masking: {frame:?}");
         match frame.opcode {
-            0x0 | 0x1 | 0x2 => {
+            0x0..=0x2 => {
                 let first = frame.opcode != 0x0;
                 assert_eq!(first, !in_message, "bad fragment sequence: {frame:?}");
                 let allowed = if first && rsv1 { 0x40 } else { 0 };
@@ -643,10 +644,7 @@ pub fn frame_decoder_client(data: &[u8]) {
 /// invariants ([`Inbox::push`]); what the endpoint writes back is valid
 /// ([`check_sent`]); and after a protocol error the outgoing bytes end with
 /// a close frame carrying the error's (sendable) code.
-pub fn frame_decoder<R: Role>(
-    data: &[u8],
-    new: impl FnOnce(Config, Vec<Box<dyn Extension>>) -> Open<R>,
-) {
+pub fn frame_decoder<R: Role>(data: &[u8], new: impl FnOnce(Config, Extensions) -> Open<R>) {
     frame_decoder_with(data, new, RunLength::boxed);
 }
 
@@ -654,7 +652,7 @@ pub fn frame_decoder<R: Role>(
 /// extension bit (e.g. permessage-deflate).
 pub fn frame_decoder_with<R: Role>(
     data: &[u8],
-    new: impl FnOnce(Config, Vec<Box<dyn Extension>>) -> Open<R>,
+    new: impl FnOnce(Config, Extensions) -> Open<R>,
     extension: impl Fn() -> Box<dyn Extension>,
 ) {
     let Some((&control, stream)) = data.split_first() else {
@@ -1136,10 +1134,8 @@ impl Direction {
                 self.poisoned = Some(self.sent.len());
             }
         }
-        if fin {
-            if let Some(done) = self.fragmenting.take() {
-                self.sent.push(done);
-            }
+        if fin && let Some(done) = self.fragmenting.take() {
+            self.sent.push(done);
         }
     }
 
@@ -1464,15 +1460,15 @@ fn check_direction<B: Role>(
         assert_eq!(inbox.messages.len(), sent.sent.len(), "messages lost");
     }
     // The close the receiver reports is the one on the wire.
-    if let Some(code) = inbox.close {
-        if code != CloseCode::ABNORMAL_CLOSURE {
-            let on_wire = frames.iter().find_map(WireFrame::close_code);
-            assert_eq!(
-                on_wire,
-                Some(code.0),
-                "reported close differs from the wire"
-            );
-        }
+    if let Some(code) = inbox.close
+        && code != CloseCode::ABNORMAL_CLOSURE
+    {
+        let on_wire = frames.iter().find_map(WireFrame::close_code);
+        assert_eq!(
+            on_wire,
+            Some(code.0),
+            "reported close differs from the wire"
+        );
     }
 }
 
