@@ -116,3 +116,74 @@ fn the_wire_tap_rejects_what_a_sender_must_not_write() {
     assert_eq!(harness::chunk(b"abc", 1).len(), 3);
     assert_eq!(harness::chunk(&[0; 100], 5).concat(), vec![0; 100]);
 }
+
+/// `pair_ops` on hand-written conversations, so the harness's model is
+/// known to follow real traffic, not only what the corpus happens to hold.
+#[test]
+fn pair_ops_follows_a_conversation() {
+    use harness::{Op, PairInput};
+    let conversation = |extension: bool, streaming: bool, poison: bool| PairInput {
+        client_streaming: streaming,
+        server_streaming: !streaming,
+        extension,
+        outgoing_limit: 0,
+        mask_seed: 7,
+        ops: vec![
+            Op::SendText {
+                client: true,
+                text: "hello".into(),
+            },
+            Op::SendFragment {
+                client: false,
+                text: true,
+                data: vec![b'a', 0xC3],
+                fin: false,
+            },
+            Op::Ping {
+                client: false,
+                data: b"ping".to_vec(),
+            },
+            Op::SendFragment {
+                client: false,
+                text: true,
+                data: if poison { vec![0xFF] } else { vec![0xA9] },
+                fin: true,
+            },
+            Op::SendShared {
+                text: "shared ".into(),
+                binary: true,
+                repeat: 200,
+            },
+            Op::Flush {
+                client: false,
+                how: 2,
+                max: 5,
+            },
+            Op::Deliver {
+                to_server: false,
+                max_bytes: 3,
+            },
+            Op::Flush {
+                client: true,
+                how: 1,
+                max: 0,
+            },
+            Op::Deliver {
+                to_server: true,
+                max_bytes: 0,
+            },
+            Op::Close {
+                client: true,
+                code: 1005,
+                reason: "bye".into(),
+            },
+        ],
+    };
+    for extension in [false, true] {
+        for streaming in [false, true] {
+            for poison in [false, true] {
+                harness::pair_ops(conversation(extension, streaming, poison));
+            }
+        }
+    }
+}
