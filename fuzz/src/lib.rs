@@ -1176,8 +1176,9 @@ impl<R: Role> Endpoint<R> {
         match result {
             Ok(()) => self.out.record(kind, data, fin),
             Err(LocalError::OutgoingBufferFull { queued, limit }) => {
+                // The limit counts the frame's header too.
                 assert_eq!(limit, self.limit);
-                assert!(queued + data.len() > limit);
+                assert!(queued + data.len() + wsproto::frame::MAX_HEADER_LEN > limit);
             }
             Err(
                 LocalError::Closed
