@@ -78,6 +78,28 @@ fn pair_ops() {
     });
 }
 
+#[test]
+fn inflate() {
+    replay("inflate", harness::inflate);
+}
+
+#[test]
+fn frame_decoder_server_deflate() {
+    replay(
+        "frame_decoder_server_deflate",
+        harness::frame_decoder_server_deflate,
+    );
+}
+
+#[test]
+fn pair_ops_deflate() {
+    replay("pair_ops_deflate", |data| {
+        if let Some(input) = harness::pair_input(data) {
+            harness::pair_ops_deflate(input);
+        }
+    });
+}
+
 /// The extension-decoder harness (the future inflate target) holds for the
 /// toy extension, on the frame decoder's inputs read as its input format.
 #[test]
@@ -183,6 +205,7 @@ fn pair_ops_follows_a_conversation() {
         for streaming in [false, true] {
             for poison in [false, true] {
                 harness::pair_ops(conversation(extension, streaming, poison));
+                harness::pair_ops_deflate(conversation(extension, streaming, poison));
             }
         }
     }

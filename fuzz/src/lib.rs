@@ -5,6 +5,10 @@
 //! the committed corpus and every crash input through the same functions,
 //! so a crash found once stays a `cargo test` failure until fixed.
 //!
+//! The toy [`RunLength`] extension exercises the engine's extension hooks
+//! in every target; the `*_deflate` and `inflate` targets do the same with
+//! permessage-deflate.
+//!
 //! Byte-oriented targets read their first byte as a control byte (chunking
 //! and switches, see [`Control`]) and the rest as the input stream, so seeds
 //! are plain protocol bytes behind one prefix byte.
@@ -13,7 +17,7 @@ use std::collections::VecDeque;
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::BytesMut;
-use wsproto::extensions::{Extension, ExtensionOffer, negotiate};
+use wsproto::extensions::{DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate, negotiate};
 use wsproto::frame::Rsv;
 use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake, accept_key};
 use wsproto::{
@@ -991,6 +995,42 @@ pub fn extension_decode(extension: Box<dyn Extension>, data: &[u8]) {
             }
         }
     }
+}
+
+// ---- permessage-deflate ---------------------------------------------------
+
+/// permessage-deflate with parameters picked by `byte`: both window sizes
+/// (8 to 15 bits) and both no-context-takeover switches.
+pub fn deflate_from(byte: u8) -> Box<dyn Extension> {
+    let config = DeflateConfig::default()
+        .with_client_max_window_bits(Some(8 + (byte & 7)))
+        .with_server_max_window_bits(Some(8 + ((byte >> 3) & 7)))
+        .with_client_no_context_takeover(byte & 0x40 != 0)
+        .with_server_no_context_takeover(byte & 0x80 != 0);
+    Box::new(PerMessageDeflate::new(config))
+}
+
+/// `inflate`: permessage-deflate's decoder on arbitrary compressed frames,
+/// through [`extension_decode`]; the first byte picks the parameters.
+pub fn inflate(data: &[u8]) {
+    if let Some((&byte, rest)) = data.split_first() {
+        extension_decode(deflate_from(byte), rest);
+    }
+}
+
+/// `frame_decoder_server_deflate`: [`frame_decoder_server`] with
+/// permessage-deflate behind the control byte's extension bit.
+pub fn frame_decoder_server_deflate(data: &[u8]) {
+    frame_decoder_with(data, Open::<Server>::new, || {
+        Box::new(PerMessageDeflate::new(DeflateConfig::default()))
+    });
+}
+
+/// `pair_ops_deflate`: [`pair_ops`] with permessage-deflate, its
+/// parameters picked by the masking seed's low byte.
+pub fn pair_ops_deflate(input: PairInput) {
+    let byte = input.mask_seed as u8;
+    pair_ops_with(input, || deflate_from(byte));
 }
 
 // ---- pair_ops --------------------------------------------------------------

@@ -1,0 +1,3 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|input: wsproto_fuzz::PairInput| wsproto_fuzz::pair_ops_deflate(input));
