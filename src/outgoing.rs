@@ -109,6 +109,6 @@ mod tests {
         out.advance(3);
         assert_eq!(out.len(), 3);
         assert_eq!(&out.take()[..], b"def");
-        assert!(out.is_empty());
+        assert_eq!(out.len(), 0);
     }
 }
