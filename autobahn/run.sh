@@ -75,6 +75,20 @@ stop_pid() {  # stop one background process and forget it
   BG_PIDS=("${keep[@]}")
 }
 
+# Run a command in the background and wait for it, so that an INT/TERM sent
+# to this script is handled at once (bash runs traps only after a foreground
+# child exits) and the EXIT trap stops the command.
+run_waited() {  # run_waited LOGFILE CMD...
+  local logf=$1 pid rc=0
+  shift
+  "$@" </dev/null >"$logf" 2>&1 &
+  pid=$!
+  BG_PIDS+=("$pid")
+  wait "$pid" || rc=$?
+  stop_pid "$pid"
+  return "$rc"
+}
+
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 wait_port() {  # wait_port PORT PID NAME LOG
@@ -142,7 +156,7 @@ EOF
 
   log "server: wstest -m fuzzingclient -s $spec (timeout ${TIMEOUT}s, log: $wlog)"
   local t0=$SECONDS
-  timeout -k 10 "$TIMEOUT" "$WSTEST" -m fuzzingclient -s "$spec" </dev/null >"$wlog" 2>&1 || rc=$?
+  run_waited "$wlog" timeout -k 10 "$TIMEOUT" "$WSTEST" -m fuzzingclient -s "$spec" || rc=$?
   log "server: wstest finished in $((SECONDS - t0)) s (exit $rc)"
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     log "server: wstest TIMED OUT after ${TIMEOUT}s"
@@ -215,7 +229,7 @@ EOF
 
   log "client: $CLIENT ws://$HOST:$CLIENT_PORT $AGENT (timeout ${TIMEOUT}s, log: $clog)"
   local t0=$SECONDS
-  timeout -k 10 "$TIMEOUT" "$CLIENT" "ws://$HOST:$CLIENT_PORT" "$AGENT" </dev/null >"$clog" 2>&1 || crc=$?
+  run_waited "$clog" timeout -k 10 "$TIMEOUT" "$CLIENT" "ws://$HOST:$CLIENT_PORT" "$AGENT" || crc=$?
   log "client: finished in $((SECONDS - t0)) s (exit $crc)"
   if [ "$crc" != 0 ]; then
     rc=1

@@ -262,6 +262,7 @@ pub struct Rejected {
     buffered: BytesMut,
     remaining: Option<u64>,
     finished: bool,
+    end_reported: bool,
 }
 
 /// A piece of a rejection's body.
@@ -285,6 +286,7 @@ impl Rejected {
             buffered: BytesMut::new(),
             remaining,
             finished: remaining == Some(0),
+            end_reported: remaining == Some(0),
         };
         rejected.receive(&rest);
         rejected
@@ -321,19 +323,18 @@ impl Rejected {
     }
 
     /// The body received since the last call, if any, and whether it is
-    /// complete.
+    /// complete. The end of the body is reported exactly once (with empty
+    /// data if nothing came with it); a response without a body reports
+    /// nothing.
     pub fn poll_body(&mut self) -> Option<RejectData> {
-        if self.buffered.is_empty() && !self.finished && self.remaining != Some(0) {
+        let complete = self.finished || self.remaining == Some(0);
+        if self.buffered.is_empty() && (!complete || self.end_reported) {
             return None;
         }
-        if self.buffered.is_empty() && self.finished {
-            return None;
-        }
-        let body_finished = self.finished || self.remaining == Some(0);
-        self.finished = body_finished;
+        self.end_reported = complete;
         Some(RejectData {
             data: self.buffered.split().freeze(),
-            body_finished,
+            body_finished: complete,
         })
     }
 }
