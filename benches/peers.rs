@@ -197,7 +197,11 @@ impl AsyncRead for MemStream {
 }
 
 impl AsyncWrite for MemStream {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(self.count_written(buf.len())))
     }
     fn poll_write_vectored(
@@ -346,7 +350,8 @@ fn decode_group(c: &mut Criterion, name: &str, input: &Bytes, n: usize, size: us
 
     let rt = runtime();
     let stream = MemStream::new(input.clone());
-    let mut inner = fastwebsockets::WebSocket::after_handshake(stream.clone(), fastwebsockets::Role::Server);
+    let mut inner =
+        fastwebsockets::WebSocket::after_handshake(stream.clone(), fastwebsockets::Role::Server);
     inner.set_max_message_size(LIMIT);
     let mut ws = fastwebsockets::FragmentCollector::new(inner);
     group.bench_function(BenchmarkId::new("fastwebsockets", size), |b| {
@@ -413,7 +418,11 @@ fn fragmented(c: &mut Criterion) {
 /// implementation's idiomatic batched write path, into the counting sink.
 fn encode(c: &mut Criterion) {
     for client in [false, true] {
-        let name = if client { "encode_client" } else { "encode_server" };
+        let name = if client {
+            "encode_client"
+        } else {
+            "encode_server"
+        };
         for size in SIZES {
             let n = messages_for(size);
             let payload = Bytes::from(binary_payload(size));
@@ -453,12 +462,17 @@ fn encode(c: &mut Criterion) {
             } else {
                 tungstenite::protocol::Role::Server
             };
-            let mut ws = tungstenite::WebSocket::from_raw_socket(stream.clone(), role, Some(tungstenite_config()));
+            let mut ws = tungstenite::WebSocket::from_raw_socket(
+                stream.clone(),
+                role,
+                Some(tungstenite_config()),
+            );
             group.bench_function(BenchmarkId::new("tungstenite", size), |b| {
                 b.iter(|| {
                     stream.rewind();
                     for _ in 0..n {
-                        ws.write(tungstenite::Message::Binary(payload.clone())).expect("write");
+                        ws.write(tungstenite::Message::Binary(payload.clone()))
+                            .expect("write");
                     }
                     ws.flush().expect("flush");
                     black_box(stream.written());
@@ -479,7 +493,9 @@ fn encode(c: &mut Criterion) {
                     stream.rewind();
                     rt.block_on(async {
                         for _ in 0..n {
-                            let frame = fastwebsockets::Frame::binary(fastwebsockets::Payload::Borrowed(&payload));
+                            let frame = fastwebsockets::Frame::binary(
+                                fastwebsockets::Payload::Borrowed(&payload),
+                            );
                             ws.write_frame(frame).await.expect("write");
                         }
                     });

@@ -43,7 +43,10 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // Safety: `ptr` and `layout` come from `System` through this allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -89,7 +92,11 @@ impl io::Write for MemStream {
 }
 
 impl AsyncRead for MemStream {
-    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let n = buf.remaining().min(this.input.len() - this.pos);
         if n == 0 {
@@ -102,10 +109,18 @@ impl AsyncRead for MemStream {
 }
 
 impl AsyncWrite for MemStream {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(buf.len()))
     }
-    fn poll_write_vectored(self: Pin<&mut Self>, _: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
     }
     fn is_write_vectored(&self) -> bool {
@@ -119,13 +134,16 @@ impl AsyncWrite for MemStream {
     }
 }
 
-const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+const REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
 /// One masked 32-byte text message, as a client sends it.
 fn small_message() -> Vec<u8> {
     let mut client = Open::<Client>::new(Config::default(), Vec::new());
-    client.send_text("hello, this is a small message!!").expect("send");
+    client
+        .send_text("hello, this is a small message!!")
+        .expect("send");
     client.take_outgoing().to_vec()
 }
 
@@ -170,7 +188,10 @@ fn tungstenite_server() -> isize {
     let message = small_message();
     let before = live();
     let mut ws = tungstenite::WebSocket::from_raw_socket(
-        MemStream { input: message, pos: 0 },
+        MemStream {
+            input: message,
+            pos: 0,
+        },
         tungstenite::protocol::Role::Server,
         None,
     );
@@ -185,7 +206,10 @@ fn fastwebsockets_server(rt: &tokio::runtime::Runtime) -> isize {
     let message = small_message();
     let before = live();
     let ws = fastwebsockets::WebSocket::after_handshake(
-        MemStream { input: message, pos: 0 },
+        MemStream {
+            input: message,
+            pos: 0,
+        },
         fastwebsockets::Role::Server,
     );
     let mut ws = fastwebsockets::FragmentCollector::new(ws);
@@ -201,7 +225,10 @@ fn fastwebsockets_server(rt: &tokio::runtime::Runtime) -> isize {
 fn tokio_websockets_server(rt: &tokio::runtime::Runtime) -> isize {
     let message = small_message();
     let before = live();
-    let mut ws = tokio_websockets::ServerBuilder::new().serve(MemStream { input: message, pos: 0 });
+    let mut ws = tokio_websockets::ServerBuilder::new().serve(MemStream {
+        input: message,
+        pos: 0,
+    });
     rt.block_on(async {
         let msg = ws.next().await.expect("message").expect("valid");
         ws.send(msg).await.expect("echo");
@@ -218,7 +245,11 @@ fn main() {
     println!("| connection | size_of (B) | heap after handshake + 1 small echo (B) | total (B) |");
     println!("|---|---|---|---|");
     let ours = std::mem::size_of::<Open<Server>>();
-    row("wsproto `Open<Server>`, sans-IO `receive`", ours, wsproto_server(0));
+    row(
+        "wsproto `Open<Server>`, sans-IO `receive`",
+        ours,
+        wsproto_server(0),
+    );
     row(
         "wsproto `Open<Server>`, echo_server loop (64 KiB read reserve)",
         ours,

@@ -129,7 +129,9 @@ async fn handshake(stream: &mut TcpStream, addr: SocketAddr) -> std::io::Result<
         if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
             if !head.starts_with(b"HTTP/1.1 101") {
                 let status = String::from_utf8_lossy(&head[..head.len().min(40)]).into_owned();
-                return Err(std::io::Error::other(format!("handshake refused: {status}")));
+                return Err(std::io::Error::other(format!(
+                    "handshake refused: {status}"
+                )));
             }
             // Anything after the head is already frame data.
             return Ok(head.split_off(end + 4));
@@ -165,7 +167,9 @@ async fn connection(
             permit.forget();
             let mut batch = 1;
             // Everything the window allows goes out in one write.
-            if let Ok(more) = writer_window.try_acquire_many(writer_window.available_permits() as u32) {
+            if let Ok(more) =
+                writer_window.try_acquire_many(writer_window.available_permits() as u32)
+            {
                 batch += more.num_permits();
                 more.forget();
             }
@@ -188,7 +192,9 @@ async fn connection(
             checked = true;
             let first = buf[0];
             if !args.raw && first & 0x0F != if args.text { 1 } else { 2 } {
-                return Err(std::io::Error::other(format!("unexpected first byte {first:#x}")));
+                return Err(std::io::Error::other(format!(
+                    "unexpected first byte {first:#x}"
+                )));
             }
         }
         partial += n;

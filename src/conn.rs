@@ -651,7 +651,7 @@ impl<R: Role> Engine<R> {
             payload_len: payload.len() as u64,
         };
         let (raw, len) = header.encode();
-        self.out.staged.extend_from_slice(&raw[..len]);
+        self.out.stage_header(&raw[..len]);
         self.out.push_shared(payload);
         Ok(())
     }
