@@ -74,11 +74,9 @@ fn run(
         }
     };
     loop {
-        loop {
-            match ws.poll_event() {
-                Ok(Some(event)) => on_event(event, &mut ws),
-                Ok(None) | Err(_) => break,
-            }
+        // A protocol error ends the loop; its close frame is already queued.
+        while let Ok(Some(event)) = ws.poll_event() {
+            on_event(event, &mut ws);
         }
         let out = ws.take_outgoing();
         if !out.is_empty() && stream.write_all(&out).is_err() {

@@ -463,8 +463,7 @@ impl<R: Role> Engine<R> {
                 } else {
                     self.msg.carry.extend_from_slice(&piece);
                     let whole = self.msg.carry.len() - pending;
-                    let text = self.msg.carry.split_to(whole).freeze();
-                    text
+                    self.msg.carry.split_to(whole).freeze()
                 };
                 Event::TextChunk {
                     data: Utf8Bytes::from_validated(data),
@@ -514,7 +513,9 @@ impl<R: Role> Engine<R> {
                 let frame = CloseFrame::parse(payload)?;
                 self.read = ReadState::Done;
                 self.recv = BytesMut::new();
-                self.pending_pong = None;
+                // A pong still pending answers a ping that came before this
+                // close, so it stays owed (§5.5.3 exempts only pings received
+                // after a Close); it goes out ahead of the close reply.
                 // §5.5.1: "If an endpoint receives a Close frame and did not
                 // previously send a Close frame, the endpoint MUST send a
                 // Close frame in response."
@@ -570,13 +571,23 @@ impl<R: Role> Engine<R> {
         }
     }
 
-    fn check_can_send(&self, extra: usize) -> Result<(), LocalError> {
+    /// Whether a frame with `payload_len` bytes of payload may be queued.
+    fn check_can_send(&self, payload_len: usize) -> Result<(), LocalError> {
         if self.close_sent || self.close_received.is_some() || self.failed.is_some() {
             return Err(LocalError::Closed);
         }
         let queued = self.out.len();
         let limit = self.config.max_outgoing_buffer;
-        if queued.saturating_add(extra) > limit {
+        // The limit bounds what the buffer holds, so the header counts too.
+        let header = FrameHeader {
+            fin: true,
+            rsv: Rsv::NONE,
+            opcode: Opcode::Binary,
+            mask: R::IS_CLIENT.then_some([0; 4]),
+            payload_len: payload_len as u64,
+        }
+        .encoded_len();
+        if queued.saturating_add(header).saturating_add(payload_len) > limit {
             return Err(LocalError::OutgoingBufferFull { queued, limit });
         }
         Ok(())

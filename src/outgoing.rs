@@ -41,6 +41,11 @@ impl Outgoing {
         self.staged.extend_from_slice(header);
     }
 
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Queues `data` after everything staged, without copying it.
     pub(crate) fn push_shared(&mut self, data: Bytes) {
         self.seal_staged();
@@ -129,6 +134,6 @@ mod tests {
         out.advance(3);
         assert_eq!(out.len(), 3);
         assert_eq!(&out.take()[..], b"def");
-        assert_eq!(out.len(), 0);
+        assert!(out.is_empty());
     }
 }

@@ -295,6 +295,10 @@ impl<R: Role> Closing<R> {
     /// # Errors
     ///
     /// Returns `self` while the peer's close is still awaited.
+    // Handing the whole connection back is the point (rustls' pattern for a
+    // transition the peer has not completed yet); boxing it would cost an
+    // allocation on every poll of a closing connection.
+    #[allow(clippy::result_large_err)]
     pub fn into_closed(self) -> Result<Closed, Self> {
         if self.is_closed() {
             Ok(Closed {
