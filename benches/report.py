@@ -35,7 +35,7 @@ def load(root):
     """{workload: {size: {implementation: (msg_per_s, bytes_per_s)}}}"""
     results = {}
     for dirpath, _dirs, files in os.walk(root):
-        if os.path.basename(dirpath) != "new" or "estimates.json" not in files:
+        if os.path.basename(dirpath) != "new" or not {"estimates.json", "benchmark.json"} <= set(files):
             continue
         with open(os.path.join(dirpath, "benchmark.json")) as f:
             bench = json.load(f)
