@@ -5,17 +5,20 @@
 # examples/load_gen.rs at several message sizes and connection counts.
 #
 #   bash benches/echo_load.sh            # defaults below
-#   SECS=5 SIZES="64 1024" CONNS="1 16" TEXT=1 bash benches/echo_load.sh
+#   SECS=5 REPS=5 SIZES="64 1024" CONNS="1 16" TEXT=1 bash benches/echo_load.sh
 #
-# Prints a markdown table of echoed msg/s, our ratio to the best peer and
-# to the raw TCP floor. Every server is started here on its own 127.0.0.1
-# port and killed on exit. Only loopback traffic; every run is bounded by
+# Prints a markdown table of echoed msg/s: the median of REPS runs, the
+# servers taking turns within each round so that background load hits them
+# alike (our min–max in brackets), our ratio to the best peer and to the
+# raw TCP floor. Every server is started here on its own 127.0.0.1 port and
+# killed on exit. Only loopback traffic; every run is bounded by
 # SECS + WARMUP seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SECS=${SECS:-3}
-WARMUP=${WARMUP:-1}
+SECS=${SECS:-2}
+WARMUP=${WARMUP:-0.5}
+REPS=${REPS:-3}
 SIZES=${SIZES:-"64 1024 65536 1048576"}
 CONNS=${CONNS:-"1 4 16"}
 TEXT=${TEXT:-0}
@@ -25,7 +28,7 @@ cargo build --release --quiet --example echo_server --example peer_echo --exampl
 BIN=target/release/examples
 
 SERVERS=(wsproto tungstenite fastwebsockets tokio-websockets raw)
-declare -A PORT PID
+declare -A PORT
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do
@@ -47,7 +50,6 @@ for server in "${SERVERS[@]}"; do
     else
         "$BIN/peer_echo" "$server" "127.0.0.1:$port" 2>/dev/null &
     fi
-    PID[$server]=$!
     PIDS+=("$!")
 done
 for server in "${SERVERS[@]}"; do
@@ -72,32 +74,40 @@ depth_for() {
 text_flag=()
 [[ $TEXT == 1 ]] && text_flag=(--text)
 
-echo "| size | conns | wsproto | tungstenite | fastwebsockets | tokio-websockets | raw TCP | × best peer | × raw |"
+summarize() {
+    python3 -c '
+import statistics, sys
+size, conns = int(sys.argv[1]), sys.argv[2]
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[3:8]]
+ours, t, f, k, raw = (statistics.median(r) for r in runs)
+best = max(t, f, k)
+label = f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB" if size >= 1 << 10 else f"{size} B"
+cell = lambda x: f"{x:,.0f}" if x else "failed"
+spread = lambda r: f" ({min(r):,.0f}–{max(r):,.0f})" if len(r) > 1 else ""
+ratio = lambda a, b: f"{a / b:.2f}" if a and b else "–"
+print(f"| {label} | {conns} | {cell(ours)}{spread(runs[0])} | {cell(t)} | {cell(f)} | {cell(k)} "
+      f"| {cell(raw)} | **{ratio(ours, best)}** | {ratio(ours, raw)} |")
+' "$@"
+}
+
+echo "| size | conns | wsproto (min–max) | tungstenite | fastwebsockets | tokio-websockets | raw TCP | × best peer | × raw |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for size in $SIZES; do
     for conns in $CONNS; do
         declare -A RATE=()
-        for server in "${SERVERS[@]}"; do
-            raw_flag=()
-            [[ $server == raw ]] && raw_flag=(--raw)
-            line=$("$BIN/load_gen" --addr "127.0.0.1:${PORT[$server]}" --conns "$conns" \
-                --size "$size" --depth "$(depth_for "$size")" --secs "$SECS" --warmup "$WARMUP" \
-                "${text_flag[@]}" "${raw_flag[@]}" 2>/dev/null || true)
-            rate=$(sed -n 's/^msgs_per_sec=\([0-9.]*\).*/\1/p' <<<"$line")
-            RATE[$server]=${rate:-0}
+        for _ in $(seq "$REPS"); do
+            for server in "${SERVERS[@]}"; do
+                raw_flag=()
+                [[ $server == raw ]] && raw_flag=(--raw)
+                line=$("$BIN/load_gen" --addr "127.0.0.1:${PORT[$server]}" --conns "$conns" \
+                    --size "$size" --depth "$(depth_for "$size")" --secs "$SECS" --warmup "$WARMUP" \
+                    "${text_flag[@]}" "${raw_flag[@]}" 2>/dev/null || true)
+                rate=$(sed -n 's/^msgs_per_sec=\([0-9.]*\).*/\1/p' <<<"$line")
+                RATE[$server]="${RATE[$server]:-} ${rate:-0}"
+            done
         done
-        python3 - "$size" "$conns" "${RATE[wsproto]}" "${RATE[tungstenite]}" \
-            "${RATE[fastwebsockets]}" "${RATE[tokio-websockets]}" "${RATE[raw]}" <<'EOF'
-import sys
-size, conns = int(sys.argv[1]), sys.argv[2]
-ours, t, f, k, raw = map(float, sys.argv[3:8])
-best = max(t, f, k)
-label = f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB" if size >= 1 << 10 else f"{size} B"
-cell = lambda x: f"{x:,.0f}" if x else "failed"
-ratio = lambda a, b: f"{a / b:.2f}" if a and b else "–"
-print(f"| {label} | {conns} | {cell(ours)} | {cell(t)} | {cell(f)} | {cell(k)} | {cell(raw)} "
-      f"| **{ratio(ours, best)}** | {ratio(ours, raw)} |")
-EOF
+        summarize "$size" "$conns" "${RATE[wsproto]}" "${RATE[tungstenite]}" \
+            "${RATE[fastwebsockets]}" "${RATE[tokio-websockets]}" "${RATE[raw]}"
         unset RATE
     done
 done
