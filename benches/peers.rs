@@ -39,6 +39,9 @@ const MAX_READ: usize = 64 << 10;
 /// Limits given to every implementation, so 16 MiB messages pass.
 const LIMIT: usize = 64 << 20;
 const CLIENT_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+/// The size from which `send_binary_shared` queues a payload by reference
+/// instead of copying it (`Engine::send_shared`).
+const SHARED_FROM: usize = 4096;
 
 // ---- inputs -----------------------------------------------------------------
 
@@ -440,6 +443,18 @@ fn encode(c: &mut Criterion) {
 
             if client {
                 let mut ws = Open::<Client>::new(wsproto_config(), Vec::new());
+                group.bench_function(BenchmarkId::new("wsproto", size), |b| {
+                    b.iter(|| {
+                        for _ in 0..n {
+                            ws.send_binary(&payload).expect("send");
+                        }
+                        black_box(wsproto_drain(&mut ws));
+                    });
+                });
+            } else if size < SHARED_FROM {
+                // Below the size where sharing pays, the copying send, like
+                // fastwebsockets' borrowed payload.
+                let mut ws = Open::<Server>::new(wsproto_config(), Vec::new());
                 group.bench_function(BenchmarkId::new("wsproto", size), |b| {
                     b.iter(|| {
                         for _ in 0..n {

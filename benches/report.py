@@ -6,7 +6,11 @@ and prints, per workload, msg/s and GB/s of each implementation at each size
 and our ratio to each peer (and to the best one). Times are criterion's
 median estimate, which shrugs off the odd slow sample on a busy machine.
 
-    python3 benches/report.py [TARGET_DIR]   # default: target
+    python3 benches/report.py [TARGET_DIR] [--extra LABEL=TARGET_DIR ...]
+
+--extra adds another run's wsproto results as an implementation named LABEL
+(e.g. a build with an experimental change), with its own ratio to the best
+peer of the main run.
 """
 
 import json
@@ -63,16 +67,17 @@ def load(root):
     return results
 
 
-def table(name, rows):
+def table(name, rows, extras=()):
     impls = sorted(
         {i for per_size in rows.values() for i in per_size},
         key=lambda i: (ORDER.index(i) if i in ORDER else len(ORDER), i),
     )
-    peers = [i for i in impls if i != OURS]
+    peers = [i for i in impls if i != OURS and i not in extras]
     out = [f"### {name}", ""]
     header = ["size"] + [f"{i} msg/s" for i in impls] + [f"{i} GB/s" for i in impls]
     if OURS in impls and peers:
         header += [f"×{p}" for p in peers] + ["× best peer"]
+        header += [f"{e} × best peer" for e in extras if e in impls]
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "---|" * len(header))
     for size in sorted(rows):
@@ -91,19 +96,35 @@ def table(name, rows):
                 else:
                     cells.append("–")
             cells.append(f"**{ours / best:.2f}**" if ours and best else "–")
+            for e in extras:
+                if e in impls:
+                    theirs = per.get(e, (None,))[0]
+                    cells.append(f"{theirs / best:.2f}" if theirs and best else "–")
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     return "\n".join(out)
 
 
 def main():
-    target = sys.argv[1] if len(sys.argv) > 1 else "target"
+    args = sys.argv[1:]
+    extras = {}
+    while "--extra" in args:
+        at = args.index("--extra")
+        label, _, path = args[at + 1].partition("=")
+        extras[label] = path
+        del args[at : at + 2]
+    target = args[0] if args else "target"
     root = os.path.join(target, "criterion")
     if not os.path.isdir(root):
         sys.exit(f"no {root}: run `cargo bench --bench peers` first")
     results = load(root)
     if not results:
         sys.exit(f"no results under {root}")
+    for label, path in extras.items():
+        for group, per_size in load(os.path.join(path, "criterion")).items():
+            for size, per in per_size.items():
+                if OURS in per and group in results:
+                    results[group].setdefault(size, {})[label] = per[OURS]
     preferred = [
         "decode_text",
         "decode_binary",
@@ -115,7 +136,7 @@ def main():
     ]
     names = [n for n in preferred if n in results]
     names += sorted(n for n in results if n not in preferred)
-    print("\n".join(table(n, results[n]) for n in names))
+    print("\n".join(table(n, results[n], tuple(extras)) for n in names))
 
 
 if __name__ == "__main__":
