@@ -6,6 +6,14 @@ use std::io::IoSlice;
 
 use bytes::{Bytes, BytesMut};
 
+/// Smallest allocation made for staged bytes. The header of a payload
+/// queued by reference is split off `staged` on its own; a buffer grown to
+/// fit just one header would be full again at the next one and, since the
+/// earlier headers still share it, replaced by a new allocation per message.
+/// With room for a few hundred headers, the buffer is reclaimed in place once
+/// the caller has written (and dropped) them.
+const MIN_STAGING: usize = 4096;
+
 /// Bytes waiting to be written to the transport, in order.
 #[derive(Debug, Default)]
 pub(crate) struct Outgoing {
@@ -14,11 +22,23 @@ pub(crate) struct Outgoing {
     /// Bytes written after every queued segment.
     pub(crate) staged: BytesMut,
     queued_len: usize,
+    /// Where `take` joins queued pieces; kept so that, once the caller drops
+    /// the previous result, the next join reuses its allocation.
+    joined: BytesMut,
 }
 
 impl Outgoing {
     pub(crate) fn len(&self) -> usize {
         self.queued_len + self.staged.len()
+    }
+
+    /// Stages the header of a payload that [`push_shared`](Self::push_shared)
+    /// queues next.
+    pub(crate) fn stage_header(&mut self, header: &[u8]) {
+        if self.staged.capacity() - self.staged.len() < header.len() {
+            self.staged.reserve(header.len().max(MIN_STAGING));
+        }
+        self.staged.extend_from_slice(header);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -55,11 +75,11 @@ impl Outgoing {
         if self.queue.is_empty() {
             return self.staged.split().freeze();
         }
-        let mut all = BytesMut::with_capacity(self.len());
+        self.joined.reserve(self.len());
         while let Some(piece) = self.poll_transmit() {
-            all.extend_from_slice(&piece);
+            self.joined.extend_from_slice(&piece);
         }
-        all.freeze()
+        self.joined.split().freeze()
     }
 
     /// Fills `dst` with slices of the queued bytes, in order; returns how many.

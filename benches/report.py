@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Markdown tables from criterion's results for benches/peers.rs (issue 6).
+
+Reads target/criterion/<workload>/<implementation>/<size>/new/{estimates,benchmark}.json
+and prints, per workload, msg/s and GB/s of each implementation at each size
+and our ratio to each peer (and to the best one). Times are criterion's
+median estimate, which shrugs off the odd slow sample on a busy machine.
+
+    python3 benches/report.py [TARGET_DIR] [--extra LABEL=TARGET_DIR ...]
+
+--extra adds another run's wsproto results as an implementation named LABEL
+(e.g. a build with an experimental change), with its own ratio to the best
+peer of the main run.
+"""
+
+import json
+import os
+import sys
+
+OURS = "wsproto"
+ORDER = [OURS, "tungstenite", "fastwebsockets", "tokio-websockets", "zlib-floor"]
+
+
+def human_size(n):
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} B"
+
+
+def human_rate(x):
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= div:
+            return f"{x / div:.2f} {unit}"
+    return f"{x:.0f}"
+
+
+def load(root):
+    """{workload: {size: {implementation: (msg_per_s, bytes_per_s)}}}"""
+    results = {}
+    for dirpath, _dirs, files in os.walk(root):
+        if os.path.basename(dirpath) != "new" or not {"estimates.json", "benchmark.json"} <= set(files):
+            continue
+        with open(os.path.join(dirpath, "benchmark.json")) as f:
+            bench = json.load(f)
+        with open(os.path.join(dirpath, "estimates.json")) as f:
+            est = json.load(f)
+        seconds = est["median"]["point_estimate"] / 1e9
+        throughput = bench.get("throughput") or {}
+        if "ElementsAndBytes" in throughput:
+            elements = throughput["ElementsAndBytes"]["elements"]
+            nbytes = throughput["ElementsAndBytes"]["bytes"]
+        elif "Elements" in throughput:
+            elements, nbytes = throughput["Elements"], None
+        elif "Bytes" in throughput:
+            elements, nbytes = None, throughput["Bytes"]
+        else:
+            continue
+        group = bench["group_id"]
+        impl = bench["function_id"]
+        size = int(bench["value_str"])
+        rate = (
+            elements / seconds if elements is not None else None,
+            nbytes / seconds if nbytes is not None else None,
+        )
+        results.setdefault(group, {}).setdefault(size, {})[impl] = rate
+    return results
+
+
+def table(name, rows, extras=()):
+    impls = sorted(
+        {i for per_size in rows.values() for i in per_size},
+        key=lambda i: (ORDER.index(i) if i in ORDER else len(ORDER), i),
+    )
+    peers = [i for i in impls if i != OURS and i not in extras]
+    out = [f"### {name}", ""]
+    header = ["size"] + [f"{i} msg/s" for i in impls] + [f"{i} GB/s" for i in impls]
+    if OURS in impls and peers:
+        header += [f"×{p}" for p in peers] + ["× best peer"]
+        header += [f"{e} × best peer" for e in extras if e in impls]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "---|" * len(header))
+    for size in sorted(rows):
+        per = rows[size]
+        cells = [human_size(size)]
+        cells += [human_rate(per[i][0]) if i in per and per[i][0] else "–" for i in impls]
+        cells += [f"{per[i][1] / 1e9:.2f}" if i in per and per[i][1] else "–" for i in impls]
+        if OURS in impls and peers:
+            ours = per.get(OURS, (None,))[0]
+            best = None
+            for p in peers:
+                theirs = per.get(p, (None,))[0]
+                if ours and theirs:
+                    cells.append(f"{ours / theirs:.2f}")
+                    best = theirs if best is None else max(best, theirs)
+                else:
+                    cells.append("–")
+            cells.append(f"**{ours / best:.2f}**" if ours and best else "–")
+            for e in extras:
+                if e in impls:
+                    theirs = per.get(e, (None,))[0]
+                    cells.append(f"{theirs / best:.2f}" if theirs and best else "–")
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
+def main():
+    args = sys.argv[1:]
+    extras = {}
+    while "--extra" in args:
+        at = args.index("--extra")
+        label, _, path = args[at + 1].partition("=")
+        extras[label] = path
+        del args[at : at + 2]
+    target = args[0] if args else "target"
+    root = os.path.join(target, "criterion")
+    if not os.path.isdir(root):
+        sys.exit(f"no {root}: run `cargo bench --bench peers` first")
+    results = load(root)
+    if not results:
+        sys.exit(f"no results under {root}")
+    for label, path in extras.items():
+        for group, per_size in load(os.path.join(path, "criterion")).items():
+            for size, per in per_size.items():
+                if OURS in per and group in results:
+                    results[group].setdefault(size, {})[label] = per[OURS]
+    preferred = [
+        "decode_text",
+        "decode_binary",
+        "fragmented_text",
+        "fragmented_binary",
+        "encode_server",
+        "encode_client",
+        "deflate_round_trip",
+    ]
+    names = [n for n in preferred if n in results]
+    names += sorted(n for n in results if n not in preferred)
+    print("\n".join(table(n, results[n], tuple(extras)) for n in names))
+
+
+if __name__ == "__main__":
+    main()

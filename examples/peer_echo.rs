@@ -1,0 +1,140 @@
+//! Echo servers built on the peers, for `benches/echo_load.sh` (issue 6):
+//! each in the idiom of the peer's own examples, with limits raised so
+//! 16 MiB messages pass, plus a plain TCP echo as the floor.
+//!
+//! ```text
+//! cargo run --release --example peer_echo -- tungstenite|fastwebsockets|tokio-websockets|raw [ADDR]
+//! ```
+//!
+//! - `tungstenite`: tokio-tungstenite, `accept_async`, then the read half
+//!   filtered to data messages and `forward`ed into the write half (their
+//!   echo-server example; `forward` batches writes until the reader pends).
+//! - `fastwebsockets`: `FragmentCollector`, `read_frame` → `write_frame`
+//!   (their echo example). The upgrade is parsed by hand here instead of
+//!   through hyper, so the connection is a bare `TcpStream` as for the others.
+//! - `tokio-websockets`: `ServerBuilder::accept`, then `forward` as for
+//!   tungstenite.
+//! - `raw`: copies bytes back unchanged; no WebSocket at all.
+
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const LIMIT: usize = 64 << 20;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let kind = args.next().unwrap_or_default();
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:9002".to_owned());
+    if !matches!(
+        kind.as_str(),
+        "tungstenite" | "fastwebsockets" | "tokio-websockets" | "raw"
+    ) {
+        eprintln!("usage: peer_echo tungstenite|fastwebsockets|tokio-websockets|raw [ADDR]");
+        std::process::exit(2);
+    }
+    let listener = TcpListener::bind(&addr).await?;
+    eprintln!("peer_echo {kind} listening on {}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        let kind = kind.clone();
+        tokio::spawn(async move {
+            let result = match kind.as_str() {
+                "tungstenite" => tungstenite_echo(stream).await,
+                "fastwebsockets" => fastwebsockets_echo(stream).await,
+                "tokio-websockets" => tokio_websockets_echo(stream).await,
+                _ => raw_echo(stream).await,
+            };
+            if let Err(err) = result {
+                // Load generators drop connections without a close frame.
+                let _ = err;
+            }
+        });
+    }
+}
+
+async fn tungstenite_echo(stream: TcpStream) -> Result<(), BoxError> {
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(LIMIT))
+        .max_frame_size(Some(LIMIT));
+    let ws = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await?;
+    let (write, read) = ws.split();
+    read.try_filter(|msg| std::future::ready(msg.is_text() || msg.is_binary()))
+        .forward(write)
+        .await?;
+    Ok(())
+}
+
+async fn tokio_websockets_echo(stream: TcpStream) -> Result<(), BoxError> {
+    let (_request, ws) = tokio_websockets::ServerBuilder::new()
+        .limits(tokio_websockets::Limits::default().max_payload_len(Some(LIMIT)))
+        .accept(stream)
+        .await?;
+    let (write, read) = ws.split();
+    read.try_filter(|msg| std::future::ready(msg.is_text() || msg.is_binary()))
+        .forward(write)
+        .await?;
+    Ok(())
+}
+
+async fn fastwebsockets_echo(mut stream: TcpStream) -> Result<(), BoxError> {
+    use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
+    upgrade_by_hand(&mut stream).await?;
+    let mut ws = WebSocket::after_handshake(stream, Role::Server);
+    ws.set_max_message_size(LIMIT);
+    let mut ws = FragmentCollector::new(ws);
+    loop {
+        let frame = ws.read_frame().await?;
+        match frame.opcode {
+            OpCode::Close => return Ok(()),
+            OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
+            _ => {}
+        }
+    }
+}
+
+/// A minimal server handshake (RFC 6455 §4.2.2) for fastwebsockets, whose
+/// own one needs hyper. The load generator sends nothing after its request
+/// before the response, so reading up to the blank line is enough.
+async fn upgrade_by_hand(stream: &mut TcpStream) -> Result<(), BoxError> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await? == 0 || head.len() > 16 << 10 {
+            return Err("bad handshake".into());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head)?;
+    let key = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("sec-websocket-key")
+                .then(|| value.trim().to_owned())
+        })
+        .ok_or("no Sec-WebSocket-Key")?;
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        wsproto::handshake::accept_key(key.as_bytes())
+    );
+    stream.write_all(response.as_bytes()).await?;
+    Ok(())
+}
+
+async fn raw_echo(mut stream: TcpStream) -> Result<(), BoxError> {
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        stream.write_all(&buf[..n]).await?;
+    }
+}
