@@ -18,7 +18,7 @@ import os
 import sys
 
 OURS = "wsproto"
-ORDER = [OURS, "tungstenite", "fastwebsockets", "tokio-websockets", "zlib-floor"]
+ORDER = [OURS, "tungstenite", "fastwebsockets", "tokio-websockets", "flate2-miniz"]
 
 
 def human_size(n):
