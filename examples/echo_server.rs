@@ -34,11 +34,8 @@ async fn main() -> std::io::Result<()> {
     }
 }
 
+/// The extensions this server negotiates: permessage-deflate.
 fn supported_extensions() -> Vec<Box<dyn wsproto::extensions::Extension>> {
-    wsproto_examples_extensions()
-}
-
-fn wsproto_examples_extensions() -> Vec<Box<dyn wsproto::extensions::Extension>> {
     use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
     vec![Box::new(PerMessageDeflate::new(DeflateConfig::default()))]
 }

@@ -253,8 +253,9 @@ impl<R: Role> Engine<R> {
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key, 0);
         }
+        // The whole message is here: one validation pass, no carry to track.
         if self.msg.kind == Some(MessageKind::Text) {
-            self.msg.utf8.feed(&payload).map_err(|_| invalid_utf8())?;
+            crate::utf8::validate(&payload).map_err(|_| invalid_utf8())?;
         }
         self.finish_message(payload.freeze()).map(Some)
     }
