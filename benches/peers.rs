@@ -264,7 +264,7 @@ fn tokio_websockets_config() -> tokio_websockets::Config {
 fn wsproto_decode(ws: &mut Open<Server>, input: &[u8], n: usize) {
     let mut got = 0;
     for piece in input.chunks(MAX_READ) {
-        ws.receive(piece);
+        ws.receive(piece).unwrap();
         while let Some(event) = ws.poll_event().expect("valid input") {
             match event {
                 // The payload as the peers hand it over: no further check.
@@ -651,7 +651,7 @@ fn wsproto_deflate_round_trip(
         b.iter(|| {
             for _ in 0..n {
                 client.send_text(text).expect("send");
-                server.receive(&client.take_outgoing());
+                server.receive(&client.take_outgoing()).unwrap();
                 match server.poll_event().expect("valid") {
                     Some(Event::Text(t)) => assert_eq!(t.len(), size),
                     other => panic!("unexpected {other:?}"),

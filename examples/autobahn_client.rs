@@ -87,7 +87,7 @@ fn run(
         }
         match stream.read(&mut buf) {
             Ok(0) | Err(_) => ws.receive_eof(),
-            Ok(n) => ws.receive(&buf[..n]),
+            Ok(n) => ws.receive(&buf[..n])?,
         }
     }
 }

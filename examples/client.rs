@@ -97,7 +97,7 @@ async fn run(url: &str) -> Result<(), Error> {
             // `read` is cancel-safe: if stdin wins, no bytes are lost.
             read = reader.read(&mut buf) => match read? {
                 0 => ws.receive_eof(),
-                n => ws.receive(&buf[..n]),
+                n => ws.receive(&buf[..n])?,
             },
         }
     }
@@ -115,7 +115,7 @@ async fn run(url: &str) -> Result<(), Error> {
             }
             match reader.read(&mut buf).await? {
                 0 => closing.receive_eof(),
-                n => closing.receive(&buf[..n]),
+                n => closing.receive(&buf[..n])?,
             }
         }
     })

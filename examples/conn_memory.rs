@@ -167,7 +167,7 @@ fn wsproto_server(read_reserve: usize) -> isize {
     };
     let mut ws = request.accept(Accept::new()).expect("accept");
     drop(ws.take_outgoing());
-    let recv = ws.receive_buffer();
+    let recv = ws.receive_buffer().expect("room");
     recv.reserve(read_reserve);
     recv.extend_from_slice(&message);
     while let Some(event) = ws.poll_event().expect("valid") {
@@ -177,7 +177,7 @@ fn wsproto_server(read_reserve: usize) -> isize {
     }
     drop(ws.take_outgoing());
     // Idle: the loop reserves again before the next read.
-    ws.receive_buffer().reserve(read_reserve);
+    ws.receive_buffer().expect("room").reserve(read_reserve);
     let heap = live() - before;
     std::hint::black_box(&ws);
     drop(ws);

@@ -93,7 +93,7 @@ async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
             // RFC 6455 §7.1.1: the server closes the TCP connection first.
             return stream.shutdown().await;
         }
-        let recv = ws.receive_buffer();
+        let recv = ws.receive_buffer().map_err(std::io::Error::other)?;
         recv.reserve(READ_SIZE);
         if stream.read_buf(recv).await? == 0 {
             ws.receive_eof();

@@ -141,7 +141,7 @@ where
         if ws.is_closed() {
             return io.shutdown().await;
         }
-        let recv = ws.receive_buffer();
+        let recv = ws.receive_buffer().map_err(std::io::Error::other)?;
         recv.reserve(64 * 1024);
         if io.read_buf(recv).await? == 0 {
             ws.receive_eof();

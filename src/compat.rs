@@ -42,8 +42,9 @@ use crate::handshake::server::response_head;
 use crate::handshake::{
     Accept, ClientHandshake, IncomingRequest, Pending, Rejected, ServerHandshake,
 };
-use crate::phase::{Closing, Open};
-use crate::role::{Client, Server};
+use crate::lifecycle::State;
+use crate::phase::WebSocket;
+use crate::role::{Client, Role, Server};
 
 /// Which end of the connection this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,25 +266,28 @@ enum Inner {
     ServerPending(Pending<Server>),
     ServerRequest(IncomingRequest),
     ServerRejecting,
-    ClientOpen(Open<Client>),
-    ServerOpen(Open<Server>),
-    ClientClosing(Closing<Client>),
-    ServerClosing(Closing<Server>),
+    Client(WebSocket<Client>),
+    Server(WebSocket<Server>),
     Closed,
 }
 
-/// Runs `$body` with `$c` bound to whichever open or closing connection
-/// `$inner` holds; `$other` otherwise.
-macro_rules! with_conn {
-    ($inner:expr, $c:ident => $body:expr, _ => $other:expr) => {
-        match $inner {
-            Inner::ClientOpen($c) => $body,
-            Inner::ServerOpen($c) => $body,
-            Inner::ClientClosing($c) => $body,
-            Inner::ServerClosing($c) => $body,
-            _ => $other,
+impl Inner {
+    /// The connection after the handshake, whichever its role.
+    fn conn(&mut self) -> Option<&mut dyn Driven> {
+        match self {
+            Self::Client(ws) => Some(ws),
+            Self::Server(ws) => Some(ws),
+            _ => None,
         }
-    };
+    }
+
+    fn conn_ref(&self) -> Option<&dyn Driven> {
+        match self {
+            Self::Client(ws) => Some(ws),
+            Self::Server(ws) => Some(ws),
+            _ => None,
+        }
+    }
 }
 
 /// A connection with runtime state, driven by events as in Python wsproto.
@@ -294,6 +298,8 @@ pub struct WSConnection {
     events: VecDeque<Event>,
     /// Bytes queued outside `send` (handshake leftovers).
     pending_out: BytesMut,
+    /// `receive_data(None)` was called.
+    transport_ended: bool,
 }
 
 impl std::fmt::Debug for WSConnection {
@@ -336,6 +342,7 @@ impl WSConnection {
             inner,
             events: VecDeque::new(),
             pending_out: BytesMut::new(),
+            transport_ended: false,
         }
     }
 
@@ -353,24 +360,27 @@ impl WSConnection {
             | Inner::ServerRequest(_) => ConnectionState::Connecting,
             Inner::ClientRejected(_) | Inner::ServerRejecting => ConnectionState::Rejecting,
             Inner::Closed => ConnectionState::Closed,
-            inner => with_conn!(inner, c => {
+            inner => match inner.conn_ref().map(Driven::state) {
                 // As in Python wsproto, the end of the transport closes the
                 // connection at once: no close reply can be sent any more.
-                let ended = c.error().is_some() || c.engine.eof;
-                let received = c.close_received().is_some();
-                let sent = c.engine.close_sent;
-                match (ended, sent, received) {
-                    (true, _, _) | (false, true, true) => ConnectionState::Closed,
-                    (false, true, false) => ConnectionState::LocalClosing,
-                    (false, false, true) => ConnectionState::RemoteClosing,
-                    (false, false, false) => ConnectionState::Open,
-                }
-            }, _ => ConnectionState::Closed),
+                _ if self.transport_ended => ConnectionState::Closed,
+                Some(State::Open) => ConnectionState::Open,
+                Some(State::LocalClosing) => ConnectionState::LocalClosing,
+                Some(State::RemoteClosing(_)) => ConnectionState::RemoteClosing,
+                _ => ConnectionState::Closed,
+            },
         }
     }
 
     /// Feeds received bytes, or `None` when the transport ended.
     pub fn receive_data(&mut self, data: Option<&[u8]>) {
+        if data.is_none() {
+            self.transport_ended = true;
+        }
+        if let Some(conn) = self.inner.conn() {
+            conn.feed(data, &mut self.events);
+            return;
+        }
         let inner = std::mem::replace(&mut self.inner, Inner::Closed);
         self.inner = match (inner, data) {
             (Inner::ServerPending(pending), Some(data)) => match pending.receive(data) {
@@ -389,7 +399,7 @@ impl WSConnection {
             },
             (Inner::ClientPending(pending), Some(data)) => match pending.receive(data) {
                 Ok(ClientHandshake::Pending(p)) => Inner::ClientPending(p),
-                Ok(ClientHandshake::Open(mut open, response)) => {
+                Ok(ClientHandshake::Open(open, response)) => {
                     let headers = response.headers();
                     self.events
                         .push_back(Event::AcceptConnection(AcceptConnection {
@@ -406,8 +416,9 @@ impl WSConnection {
                         }));
                     // Frames that came behind the 101 (h11's trailing data
                     // in Python wsproto) are reported now, not on the next read.
-                    drain(&mut open, &mut self.events);
-                    Inner::ClientOpen(open)
+                    let mut ws = WebSocket::from(open);
+                    ws.drain(&mut self.events);
+                    Inner::Client(ws)
                 }
                 Ok(ClientHandshake::Rejected(rejected)) => {
                     self.events
@@ -433,22 +444,6 @@ impl WSConnection {
                     None => rejected.receive_eof(),
                 }
                 self.rejected_body(rejected)
-            }
-            (Inner::ClientOpen(mut c), data) => {
-                feed(&mut c, data, &mut self.events);
-                Inner::ClientOpen(c)
-            }
-            (Inner::ServerOpen(mut c), data) => {
-                feed(&mut c, data, &mut self.events);
-                Inner::ServerOpen(c)
-            }
-            (Inner::ClientClosing(mut c), data) => {
-                feed(&mut c, data, &mut self.events);
-                Inner::ClientClosing(c)
-            }
-            (Inner::ServerClosing(mut c), data) => {
-                feed(&mut c, data, &mut self.events);
-                Inner::ServerClosing(c)
             }
             (_, None) => Inner::Closed,
             (inner, Some(_)) => inner,
@@ -482,7 +477,9 @@ impl WSConnection {
     /// protocol error, or an HTTP error response to a bad request).
     pub fn data_to_send(&mut self) -> Bytes {
         let mut out = self.pending_out.split();
-        with_conn!(&mut self.inner, c => out.extend_from_slice(&c.take_outgoing()), _ => {});
+        if let Some(conn) = self.inner.conn() {
+            out.extend_from_slice(&conn.take_outgoing());
+        }
         out.freeze()
     }
 
@@ -517,10 +514,11 @@ impl WSConnection {
                 options.subprotocol = accept.subprotocol;
                 options.headers = accept.extra_headers;
                 match request.accept(options) {
-                    Ok(mut open) => {
+                    Ok(open) => {
                         // Frames that came right behind the request.
-                        drain(&mut open, &mut self.events);
-                        (Inner::ServerOpen(open), Ok(()))
+                        let mut ws = WebSocket::from(open);
+                        ws.drain(&mut self.events);
+                        (Inner::Server(ws), Ok(()))
                     }
                     Err(err) => (Inner::Closed, Err(err)),
                 }
@@ -550,99 +548,128 @@ impl WSConnection {
                 };
                 (next, Ok(()))
             }
-            (Inner::ClientOpen(c), event) => match send_open(c, event) {
-                (Ok(open), r) => (Inner::ClientOpen(open), r),
-                (Err(closing), r) => (Inner::ClientClosing(closing), r),
-            },
-            (Inner::ServerOpen(c), event) => match send_open(c, event) {
-                (Ok(open), r) => (Inner::ServerOpen(open), r),
-                (Err(closing), r) => (Inner::ServerClosing(closing), r),
-            },
+            (Inner::Client(mut ws), event) => {
+                let result = Driven::send(&mut ws, event);
+                (Inner::Client(ws), result)
+            }
+            (Inner::Server(mut ws), event) => {
+                let result = Driven::send(&mut ws, event);
+                (Inner::Server(ws), result)
+            }
             (inner, _) => (inner, Err(local("event not allowed in the current state"))),
         }
     }
 }
 
-/// Applies a message, ping, pong or close to an open connection.
-fn send_open<R: crate::Role>(
-    mut c: Open<R>,
-    event: Event,
-) -> (Result<Open<R>, Closing<R>>, Result<(), LocalError>) {
-    let result = match event {
-        Event::TextMessage(m) => {
-            c.send_fragment(MessageKind::Text, m.data.as_bytes(), m.message_finished)
-        }
-        Event::BytesMessage(m) => c.send_fragment(MessageKind::Binary, &m.data, m.message_finished),
-        Event::Ping(p) => c.send_ping(&p.payload),
-        Event::Pong(p) => c.send_pong(&p.payload),
-        Event::CloseConnection(close) => {
-            let reason = close.reason.unwrap_or_default();
-            return (Err(c.close(close.code, &reason)), Ok(()));
-        }
-        _ => Err(local("event not allowed on an open connection")),
-    };
-    (Ok(c), result)
+/// What the facade needs from a connection of either role after the
+/// handshake.
+trait Driven {
+    fn state(&self) -> &State;
+    fn feed(&mut self, data: Option<&[u8]>, events: &mut VecDeque<Event>);
+    fn drain(&mut self, events: &mut VecDeque<Event>);
+    fn take_outgoing(&mut self) -> Bytes;
+    fn send(&mut self, event: Event) -> Result<(), LocalError>;
 }
 
-/// Feeds bytes (or the end of the transport) to an open or closing
-/// connection and converts its events.
-fn feed<R: crate::Role, P: crate::phase::Phase>(
-    c: &mut crate::phase::Connection<R, P>,
-    data: Option<&[u8]>,
-    events: &mut VecDeque<Event>,
-) {
-    match data {
-        Some(data) => c.receive(data),
-        None => c.receive_eof(),
+impl<R: Role> Driven for WebSocket<R> {
+    fn state(&self) -> &State {
+        WebSocket::state(self)
     }
-    drain(c, events);
-}
 
-/// Converts every event the connection can decode now.
-fn drain<R: crate::Role, P: crate::phase::Phase>(
-    c: &mut crate::phase::Connection<R, P>,
-    events: &mut VecDeque<Event>,
-) {
-    loop {
-        let event = match c.poll_event() {
-            Ok(Some(event)) => event,
-            Ok(None) => return,
-            Err(err) => {
-                events.push_back(Event::CloseConnection(CloseConnection {
-                    code: err.code,
-                    reason: Some(err.reason.to_string()),
-                }));
-                return;
+    /// Feeds bytes (or the end of the transport) and converts the events.
+    fn feed(&mut self, data: Option<&[u8]>, events: &mut VecDeque<Event>) {
+        match data {
+            Some(mut data) => {
+                // Python buffers whatever it is given: decode in between
+                // whenever the receive buffer pushes back.
+                while !data.is_empty() {
+                    if self.receive_capacity() == 0 {
+                        self.drain(events);
+                        if self.receive_capacity() == 0 {
+                            break;
+                        }
+                    }
+                    let room = self.receive_capacity().min(data.len());
+                    // There is room, so nothing is refused.
+                    let _ = self.receive(&data[..room]);
+                    data = &data[room..];
+                }
             }
-        };
-        events.push_back(match event {
-            CoreEvent::Text(text) => Event::TextMessage(TextMessage::new(text.as_str())),
-            CoreEvent::Binary(data) => Event::BytesMessage(BytesMessage::new(data)),
-            CoreEvent::TextChunk {
-                data,
-                frame_finished,
-                message_finished,
-            } => Event::TextMessage(TextMessage {
-                data: data.as_str().to_owned(),
-                frame_finished,
-                message_finished,
-            }),
-            CoreEvent::BinaryChunk {
-                data,
-                frame_finished,
-                message_finished,
-            } => Event::BytesMessage(BytesMessage {
-                data,
-                frame_finished,
-                message_finished,
-            }),
-            CoreEvent::Ping(payload) => Event::Ping(Ping { payload }),
-            CoreEvent::Pong(payload) => Event::Pong(Pong { payload }),
-            CoreEvent::Close(frame) => Event::CloseConnection(CloseConnection {
-                code: frame.code,
-                reason: Some(frame.reason.to_string()),
-            }),
-        });
+            None => self.receive_eof(),
+        }
+        self.drain(events);
+    }
+
+    /// Converts every event the connection can decode now.
+    fn drain(&mut self, events: &mut VecDeque<Event>) {
+        loop {
+            let event = match self.poll_event() {
+                Ok(Some(event)) => event,
+                Ok(None) => return,
+                Err(err) => {
+                    events.push_back(Event::CloseConnection(CloseConnection {
+                        code: err.code,
+                        reason: Some(err.reason.to_string()),
+                    }));
+                    return;
+                }
+            };
+            events.push_back(match event {
+                CoreEvent::Text(text) => Event::TextMessage(TextMessage::new(text.as_str())),
+                CoreEvent::Binary(data) => Event::BytesMessage(BytesMessage::new(data)),
+                CoreEvent::TextChunk {
+                    data,
+                    frame_finished,
+                    message_finished,
+                } => Event::TextMessage(TextMessage {
+                    data: data.as_str().to_owned(),
+                    frame_finished,
+                    message_finished,
+                }),
+                CoreEvent::BinaryChunk {
+                    data,
+                    frame_finished,
+                    message_finished,
+                } => Event::BytesMessage(BytesMessage {
+                    data,
+                    frame_finished,
+                    message_finished,
+                }),
+                CoreEvent::Ping(payload) => Event::Ping(Ping { payload }),
+                CoreEvent::Pong(payload) => Event::Pong(Pong { payload }),
+                CoreEvent::Close(frame) => Event::CloseConnection(CloseConnection {
+                    code: frame.code,
+                    reason: Some(frame.reason.to_string()),
+                }),
+            });
+        }
+    }
+
+    fn take_outgoing(&mut self) -> Bytes {
+        WebSocket::take_outgoing(self)
+    }
+
+    /// Applies a message, ping, pong or close.
+    fn send(&mut self, event: Event) -> Result<(), LocalError> {
+        if let Event::CloseConnection(close) = event {
+            if !self.state().may_send_close() {
+                return Err(local("the close frame was already sent"));
+            }
+            self.close(close.code, &close.reason.unwrap_or_default());
+            return Ok(());
+        }
+        let open = self.as_open().ok_or(LocalError::Closed)?;
+        match event {
+            Event::TextMessage(m) => {
+                open.send_fragment(MessageKind::Text, m.data.as_bytes(), m.message_finished)
+            }
+            Event::BytesMessage(m) => {
+                open.send_fragment(MessageKind::Binary, &m.data, m.message_finished)
+            }
+            Event::Ping(p) => open.send_ping(&p.payload),
+            Event::Pong(p) => open.send_pong(&p.payload),
+            _ => Err(local("event not allowed on an open connection")),
+        }
     }
 }
 

@@ -11,7 +11,9 @@ pub enum MessageMode {
     /// ([`Event::TextChunk`](crate::Event::TextChunk) /
     /// [`Event::BinaryChunk`](crate::Event::BinaryChunk)), with
     /// `frame_finished` and `message_finished` flags as in Python wsproto.
-    /// Memory stays bounded by the read size, whatever the message size.
+    /// Memory stays bounded by the read size, whatever the message size:
+    /// compressed messages are inflated as their bytes arrive, at most
+    /// 64 KiB per event, so only the inflater's window is added.
     Streaming,
 }
 
@@ -38,6 +40,16 @@ pub struct Config {
     /// would go over returns [`LocalError::OutgoingBufferFull`](crate::LocalError::OutgoingBufferFull)
     /// until the caller drains it. Default 128 MiB.
     pub max_outgoing_buffer: usize,
+    /// Largest number of received bytes buffered before they are decoded.
+    /// Once the buffer holds this many, `receive` and `receive_buffer`
+    /// return [`LocalError::ReceiveBufferFull`](crate::LocalError::ReceiveBufferFull)
+    /// until `poll_event` has decoded them: the back-pressure signal for a
+    /// caller that reads faster than it polls. A frame that must be held
+    /// whole (a control frame, or a data frame in whole-message mode) may
+    /// take its full length, up to `max_frame_size`, beyond this. One read
+    /// may go past the limit: the check is made before the bytes are added.
+    /// Default 1 MiB.
+    pub max_receive_buffer: usize,
     /// Whole messages or streamed pieces. Default whole.
     pub message_mode: MessageMode,
     /// Queue a pong for every ping received. When the outgoing buffer is
@@ -63,6 +75,7 @@ impl Default for Config {
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
             max_outgoing_buffer: 128 << 20,
+            max_receive_buffer: 1 << 20,
             message_mode: MessageMode::Whole,
             auto_pong: true,
             auto_close: true,
@@ -91,6 +104,13 @@ impl Config {
     #[must_use]
     pub fn with_max_outgoing_buffer(mut self, bytes: usize) -> Self {
         self.max_outgoing_buffer = bytes;
+        self
+    }
+
+    /// Sets [`Config::max_receive_buffer`].
+    #[must_use]
+    pub fn with_max_receive_buffer(mut self, bytes: usize) -> Self {
+        self.max_receive_buffer = bytes;
         self
     }
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use http::StatusCode;
 
-use crate::frame::{CloseCode, CloseFrame};
+use crate::frame::{CloseCode, CloseFrame, ProtocolErrorKind};
 
 /// The peer broke RFC 6455 or RFC 7692, or went over a configured limit.
 ///
@@ -14,9 +14,18 @@ use crate::frame::{CloseCode, CloseFrame};
 /// failed: the close frame for [`ProtocolError::code`] is already queued in
 /// the outgoing buffer (unless a close was sent before), so the caller only
 /// has to flush the outgoing bytes and then close the transport.
+///
+/// ```
+/// use wsproto::{CloseCode, ProtocolError, ProtocolErrorKind};
+/// let err = ProtocolError::from(ProtocolErrorKind::InvalidUtf8);
+/// assert_eq!(err.code, CloseCode::INVALID_FRAME_PAYLOAD_DATA);
+/// assert_eq!(err.kind, ProtocolErrorKind::InvalidUtf8);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("peer protocol error, close code {code}: {reason}")]
 pub struct ProtocolError {
+    /// What the peer did wrong, for matching.
+    pub kind: ProtocolErrorKind,
     /// The close code sent to the peer: 1002, 1007, 1009 or 1010 (1011 for
     /// an extension's internal failure).
     pub code: CloseCode,
@@ -25,9 +34,11 @@ pub struct ProtocolError {
 }
 
 impl ProtocolError {
-    /// A protocol error with a close code and a reason.
+    /// An extension's protocol error ([`ProtocolErrorKind::Extension`]) with
+    /// the close code it chose and a reason.
     pub fn new(code: CloseCode, reason: impl Into<Cow<'static, str>>) -> Self {
         Self {
+            kind: ProtocolErrorKind::Extension,
             code,
             reason: reason.into(),
         }
@@ -36,6 +47,16 @@ impl ProtocolError {
     /// The close frame that answers this error: wsproto's `event_hint`.
     pub fn close_frame(&self) -> CloseFrame {
         CloseFrame::new(self.code, self.reason.to_string())
+    }
+}
+
+impl From<ProtocolErrorKind> for ProtocolError {
+    fn from(kind: ProtocolErrorKind) -> Self {
+        Self {
+            kind,
+            code: kind.close_code(),
+            reason: Cow::Borrowed(kind.description()),
+        }
     }
 }
 
@@ -63,6 +84,17 @@ pub enum LocalError {
         /// Bytes currently queued.
         queued: usize,
         /// The configured limit.
+        limit: usize,
+    },
+    /// The receive buffer holds `Config::max_receive_buffer` bytes not yet
+    /// decoded: poll events before feeding more. Nothing was buffered.
+    #[error(
+        "receive buffer is full ({buffered} bytes not yet decoded, limit {limit}); poll events first"
+    )]
+    ReceiveBufferFull {
+        /// Bytes buffered and not yet decoded.
+        buffered: usize,
+        /// The limit in force (at least the rest of a frame held whole).
         limit: usize,
     },
     /// An extension could not encode the message.

@@ -1,16 +1,49 @@
-//! Connection phases as types, and every transition between them:
+//! Connection phases as types, and the typed transitions between them.
 //!
 //! ```text
-//!  Pending<R> ──accept/receive──▶ Open<R> ──close()──▶ Closing<R> ──into_closed()──▶ Closed
-//!  (handshake)                      │                    ▲
-//!                                   └─ peer's Close ─────┘ (sends now fail with LocalError::Closed;
-//!                                      or a ProtocolError    close() completes the handshake)
+//!                      what the caller decides ═══▶     what the peer decides ───▶
+//!
+//!  Pending<R> ══accept / receive══▶ Open<R> ═════close()═════▶ Closing<R>
+//!  (handshake)                       │  │                          │  │
+//!                                    │  └─peer's close──┐          │  └─peer's close, EOF,──┐
+//!                                    │   (auto_close    │          │    protocol error      │
+//!                                    │    off)          ▼          │                        ▼
+//!                                    │        RemoteClosing<R> ══close()══════════════▶ Closed<R>
+//!                                    │                                                    ▲
+//!                                    └─peer's close (auto_close on), EOF, protocol error──┘
 //! ```
 //!
-//! Sending data is a method of [`Open`] only, and [`Open::close`] consumes it,
-//! so sending after `close` does not compile. What the peer decides (its
-//! close frame, a protocol error) can't change a type under the caller's
-//! feet, so it shows up as [`LocalError::Closed`] on later sends.
+//! - Only [`Open`] has `send_*` methods, and `close` consumes it, so sending
+//!   after our close, or in any later phase, does not compile.
+//! - What the caller decides changes the type at once: [`Open::close`]
+//!   returns a [`Closing`], [`RemoteClosing::close`] a [`Closed`].
+//! - What the peer decides (its close frame, the end of the transport, a
+//!   protocol error) happens inside `poll_event`, which takes `&mut self` on
+//!   the hot path. It shows in the types when the caller asks:
+//!   [`Connection::next_phase`] returns a [`WebSocket`], the enum of every
+//!   phase, with the variant that matches what happened (the rustls way).
+//! - To hold one connection in a struct field for its whole life, keep the
+//!   [`WebSocket`] itself: its methods work in every phase and move it to the
+//!   next phase in place, with no `mem::replace` on the caller's side.
+//!
+//! The runtime state behind the types is one [`State`] with one transition
+//! table, in [`lifecycle`](crate::lifecycle).
+//!
+//! ```
+//! use wsproto::{Client, CloseCode, Config, Event, Open, Server, WebSocket};
+//!
+//! let mut client = Open::<Client>::new(Config::default(), Vec::new());
+//! let mut server = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+//!
+//! let closing = client.close(CloseCode::NORMAL, "bye"); // a Closing<Client>
+//! server.receive(&closing_bytes(closing))?;
+//! assert!(matches!(server.poll_event()?, Some(Event::Close(_))));
+//! // The close reply was queued automatically: the server is closed.
+//! let WebSocket::Closed(closed) = &server else { panic!("{server:?}") };
+//! assert!(closed.was_clean());
+//! # fn closing_bytes(mut c: wsproto::Closing<Client>) -> bytes::Bytes { c.take_outgoing() }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::io::IoSlice;
 use std::marker::PhantomData;
@@ -18,57 +51,79 @@ use std::marker::PhantomData;
 use bytes::{Bytes, BytesMut};
 
 use crate::config::Config;
-use crate::conn::Engine;
+use crate::conn::{Engine, Payload};
 use crate::error::{LocalError, ProtocolError};
 use crate::event::{Event, MessageKind, Utf8Bytes};
 use crate::extensions::Extension;
 use crate::frame::{CloseCode, CloseFrame, Opcode};
 use crate::keys::MaskKeySource;
+use crate::lifecycle::State;
 use crate::role::{Client, Role, Server};
 
 mod sealed {
     pub trait Sealed {}
 }
 
-/// A connection phase marker: [`OpenPhase`] or [`ClosingPhase`]. Sealed.
+/// A connection phase marker. Sealed.
 pub trait Phase: sealed::Sealed + Send + Sync + 'static {}
 
-/// Marker: the connection is open; messages may be sent.
-#[derive(Debug)]
-pub struct OpenPhase;
+macro_rules! phases {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+        impl sealed::Sealed for $name {}
+        impl Phase for $name {}
+    )*};
+}
 
-/// Marker: our close frame is sent; waiting for the peer's.
-#[derive(Debug)]
-pub struct ClosingPhase;
-
-impl sealed::Sealed for OpenPhase {}
-impl sealed::Sealed for ClosingPhase {}
-impl Phase for OpenPhase {}
-impl Phase for ClosingPhase {}
+phases! {
+    /// Marker: the connection is open; messages may be sent.
+    OpenPhase;
+    /// Marker: our close frame is queued; the peer's is awaited.
+    ClosingPhase;
+    /// Marker: the peer's close frame arrived; ours is owed.
+    RemoteClosingPhase;
+    /// Marker: the connection is over.
+    ClosedPhase;
+}
 
 /// A WebSocket connection after the opening handshake, in role `R` and
-/// phase `P`. Use the aliases [`Open`] and [`Closing`].
+/// phase `P`. Use the aliases [`Open`], [`Closing`], [`RemoteClosing`] and
+/// [`Closed`].
 ///
 /// The call order is the sans-IO loop:
 ///
 /// 1. feed what the transport read: [`receive`](Self::receive) (or
 ///    [`receive_eof`](Self::receive_eof) when it ended);
-/// 2. drain [`poll_event`](Self::poll_event) until it returns `Ok(None)`;
+/// 2. drain [`poll_event`](Self::poll_event) until it returns `Ok(None)` or
+///    an error — after an error, stop polling;
 /// 3. write out [`take_outgoing`](Self::take_outgoing) (or
-///    [`poll_transmit`](Self::poll_transmit)), which includes automatic
-///    pongs, close replies and the close frame of a protocol error.
+///    [`outgoing_slices`](Self::outgoing_slices)), which includes automatic
+///    pongs, close replies and the close frame of a protocol error;
+/// 4. once [`is_closed`](Self::is_closed) and the outgoing bytes are
+///    written, close the transport.
 #[must_use]
 pub struct Connection<R: Role, P: Phase> {
-    pub(crate) engine: Engine<R>,
+    engine: Engine<R>,
     _phase: PhantomData<P>,
 }
 
 /// An open connection: the only phase that can send messages.
 pub type Open<R> = Connection<R, OpenPhase>;
 
-/// A connection whose close frame has been sent: it can still receive, but
-/// not send.
+/// A connection whose close frame is queued: it still receives, but sends
+/// nothing more.
 pub type Closing<R> = Connection<R, ClosingPhase>;
+
+/// A connection whose peer sent its close frame while `Config::auto_close`
+/// was off: reply with [`RemoteClosing::close`].
+pub type RemoteClosing<R> = Connection<R, RemoteClosingPhase>;
+
+/// A finished connection: both close frames were exchanged, the transport
+/// ended, or the peer broke the protocol. What is still queued should be
+/// written before the transport is closed.
+pub type Closed<R> = Connection<R, ClosedPhase>;
 
 impl<R: Role, P: Phase> std::fmt::Debug for Connection<R, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,16 +141,48 @@ impl<R: Role, P: Phase> Connection<R, P> {
         }
     }
 
+    fn into_phase<Q: Phase>(self) -> Connection<R, Q> {
+        Connection::with_engine(self.engine)
+    }
+
     /// Feeds bytes read from the transport. They are only buffered here;
-    /// [`poll_event`](Self::poll_event) decodes them.
-    pub fn receive(&mut self, data: &[u8]) {
-        self.engine.receive(data);
+    /// [`poll_event`](Self::poll_event) decodes them. Bytes that arrive
+    /// after the peer's close, a failure or the end of the transport are
+    /// discarded.
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::ReceiveBufferFull`] when `Config::max_receive_buffer`
+    /// bytes are buffered and not yet decoded: poll events, then feed the
+    /// same bytes again. Nothing was buffered.
+    pub fn receive(&mut self, data: &[u8]) -> Result<(), LocalError> {
+        self.engine.receive(data)
     }
 
     /// The receive buffer, so the transport can read straight into it
-    /// (e.g. tokio's `read_buf`), saving the copy that `receive` makes.
-    pub fn receive_buffer(&mut self) -> &mut BytesMut {
-        self.engine.recv_buffer()
+    /// (tokio's `read_buf`), saving the copy that `receive` makes. Reserve
+    /// what you want to read; after the close it is emptied on every call.
+    ///
+    /// ```
+    /// # use wsproto::{Config, Open, Server};
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// let buf = ws.receive_buffer()?;
+    /// buf.extend_from_slice(&[0x89, 0x80, 0, 0, 0, 0]); // a masked, empty ping
+    /// assert!(ws.poll_event()?.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`receive`](Self::receive): poll events before reading more.
+    pub fn receive_buffer(&mut self) -> Result<&mut BytesMut, LocalError> {
+        self.engine.receive_buffer()
+    }
+
+    /// How many more bytes [`receive`](Self::receive) takes before it
+    /// refuses input (`usize::MAX` once input is discarded).
+    pub fn receive_capacity(&self) -> usize {
+        self.engine.receive_capacity()
     }
 
     /// Reports that the transport ended (wsproto's `receive_data(None)`).
@@ -112,51 +199,55 @@ impl<R: Role, P: Phase> Connection<R, P> {
     ///
     /// A [`ProtocolError`] when the peer broke the protocol or a limit. The
     /// connection has then failed: the close frame with the error's code is
-    /// already queued; flush the outgoing bytes and close the transport.
+    /// already queued. Stop polling, write out the outgoing bytes, then
+    /// close the transport.
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
         self.engine.poll_event()
     }
 
     /// Takes every queued outgoing byte as one buffer.
     pub fn take_outgoing(&mut self) -> Bytes {
-        // Everything leaves now, so the coalesced pong fits whatever the limit.
-        self.engine.write_pending_pong();
-        self.engine.out.take()
+        self.engine.take_outgoing()
     }
 
     /// Takes the next contiguous piece of outgoing bytes; large payloads
     /// queued by reference come out as their own pieces, without a copy.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.engine.outgoing().poll_transmit()
+        self.engine.poll_transmit()
     }
 
     /// Fills `dst` with the outgoing bytes for a vectored write; returns how
     /// many slices were filled. Call [`advance_outgoing`](Self::advance_outgoing)
     /// with the number of bytes written.
     pub fn outgoing_slices<'a>(&'a mut self, dst: &mut [IoSlice<'a>]) -> usize {
-        self.engine.flush_pending_pong();
-        self.engine.out.chunks_vectored(dst)
+        self.engine.outgoing_slices(dst)
     }
 
     /// Drops the first `n` outgoing bytes, after the transport wrote them.
     pub fn advance_outgoing(&mut self, n: usize) {
-        self.engine.out.advance(n);
+        self.engine.advance_outgoing(n);
     }
 
-    /// Bytes waiting to be written: the back-pressure signal.
-    pub fn outgoing_len(&mut self) -> usize {
-        self.engine.outgoing().len()
+    /// Bytes waiting to be written (a pong owed to the peer included): the
+    /// back-pressure signal. Reading it changes nothing.
+    pub fn outgoing_len(&self) -> usize {
+        self.engine.outgoing_len()
+    }
+
+    /// The lifecycle state behind the phase type.
+    pub fn state(&self) -> &State {
+        self.engine.state()
     }
 
     /// The peer's close frame, once received (1006 if the transport ended
     /// first).
     pub fn close_received(&self) -> Option<&CloseFrame> {
-        self.engine.close_received.as_ref()
+        self.engine.state().close_received()
     }
 
     /// The protocol error that failed the connection, if any.
     pub fn error(&self) -> Option<&ProtocolError> {
-        self.engine.failed.as_ref()
+        self.engine.state().error()
     }
 
     /// The negotiated extensions.
@@ -169,12 +260,33 @@ impl<R: Role, P: Phase> Connection<R, P> {
         &self.engine.config
     }
 
-    /// Whether the close handshake is over (or the connection failed, or the
-    /// transport ended): no more events will come, and once the outgoing bytes are written the
-    /// transport can be closed (RFC 6455 §7.1.1: the server closes it first).
+    /// Whether the connection is over (the close handshake is complete, the
+    /// transport ended, or the peer broke the protocol): no more events will
+    /// come, and once the outgoing bytes are written the transport can be
+    /// closed (RFC 6455 §7.1.1: the server closes it first).
     pub fn is_closed(&self) -> bool {
-        self.engine.failed.is_some()
-            || (self.engine.is_done_reading() && (self.engine.close_sent || self.engine.eof))
+        self.engine.state().is_closed()
+    }
+
+    /// The phase the connection is really in, as a type: what the peer
+    /// decided since the last call shows here. Cheap: it moves the
+    /// connection, nothing more.
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Open, Server, WebSocket};
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// let mut closing = client.close(CloseCode::NORMAL, "");
+    /// server.receive(&closing.take_outgoing())?;
+    /// while server.poll_event()?.is_some() {}
+    /// match server.next_phase() {
+    ///     WebSocket::Closed(closed) => assert!(closed.was_clean()),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_phase(self) -> WebSocket<R> {
+        WebSocket::from_engine(self.engine)
     }
 }
 
@@ -188,24 +300,36 @@ impl<R: Role> Open<R> {
 
     /// Sends a whole text message.
     ///
+    /// ```
+    /// # use wsproto::{Config, Open, Server};
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.send_text("hello")?;
+    /// assert_eq!(&ws.take_outgoing()[..], b"\x81\x05hello");
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`LocalError::Closed`] once the peer's close arrived or the connection
     /// failed; [`LocalError::MessageInProgress`] during a fragmented send;
     /// [`LocalError::OutgoingBufferFull`] when the outgoing buffer is full.
     pub fn send_text(&mut self, text: &str) -> Result<(), LocalError> {
-        self.engine
-            .send_data(MessageKind::Text, text.as_bytes(), true, false)
+        self.engine.send_data(
+            MessageKind::Text,
+            Payload::Borrowed(text.as_bytes()),
+            true,
+            false,
+        )
     }
 
-    /// Sends a whole binary message. Errors as [`send_text`](Self::send_text).
+    /// Sends a whole binary message.
     ///
     /// # Errors
     ///
     /// As [`send_text`](Self::send_text).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), LocalError> {
         self.engine
-            .send_data(MessageKind::Binary, data, true, false)
+            .send_data(MessageKind::Binary, Payload::Borrowed(data), true, false)
     }
 
     /// Sends one fragment of a message (RFC 6455 §5.4). The first call
@@ -222,7 +346,8 @@ impl<R: Role> Open<R> {
         data: &[u8],
         fin: bool,
     ) -> Result<(), LocalError> {
-        self.engine.send_data(kind, data, fin, true)
+        self.engine
+            .send_data(kind, Payload::Borrowed(data), fin, true)
     }
 
     /// Sends a ping (payload at most 125 bytes).
@@ -249,11 +374,13 @@ impl<R: Role> Open<R> {
     /// The reason is cut to 123 bytes at a character boundary. A code that
     /// may not be sent (see [`CloseCode::is_sendable`]), such as 1005, sends
     /// a close frame without a code. If the close reply was already queued
-    /// automatically, nothing more is sent.
+    /// automatically, or the connection failed, nothing more is sent; the
+    /// returned connection is then already closed
+    /// ([`next_phase`](Connection::next_phase) says so).
     pub fn close(mut self, code: CloseCode, reason: &str) -> Closing<R> {
         self.engine
             .queue_close(&CloseFrame::new(code, reason.to_owned()));
-        Connection::with_engine(self.engine)
+        self.into_phase()
     }
 }
 
@@ -265,16 +392,27 @@ impl Open<Client> {
 }
 
 impl Open<Server> {
+    /// An open server connection whose first outgoing bytes are the 101
+    /// response of its handshake.
+    pub(crate) fn with_preface(
+        config: Config,
+        extensions: Vec<Box<dyn Extension>>,
+        preface: Bytes,
+    ) -> Self {
+        Self::with_engine(Engine::with_preface(config, extensions, preface))
+    }
+
     /// Sends a whole binary message; a large payload is queued by reference
-    /// and written without a copy (see [`poll_transmit`](Self::poll_transmit)
-    /// and [`outgoing_slices`](Self::outgoing_slices)). Server only: client
-    /// frames are masked, which needs a copy anyway.
+    /// and written without a copy (see [`poll_transmit`](Connection::poll_transmit)
+    /// and [`outgoing_slices`](Connection::outgoing_slices)). Server only:
+    /// client frames are masked, which needs a copy anyway.
     ///
     /// # Errors
     ///
     /// As [`send_text`](Self::send_text).
     pub fn send_binary_shared(&mut self, data: Bytes) -> Result<(), LocalError> {
-        self.engine.send_shared(MessageKind::Binary, data)
+        self.engine
+            .send_data(MessageKind::Binary, Payload::Shared(data), true, false)
     }
 
     /// Sends a whole text message without copying a large payload, as
@@ -285,14 +423,42 @@ impl Open<Server> {
     ///
     /// As [`send_text`](Self::send_text).
     pub fn send_text_shared(&mut self, text: Utf8Bytes) -> Result<(), LocalError> {
+        self.engine.send_data(
+            MessageKind::Text,
+            Payload::Shared(text.into_bytes()),
+            true,
+            false,
+        )
+    }
+}
+
+impl<R: Role> RemoteClosing<R> {
+    /// Sends our close frame in reply, which ends the close handshake.
+    /// Python wsproto's `send(event.response())` after a `CloseConnection`.
+    pub fn close(mut self, code: CloseCode, reason: &str) -> Closed<R> {
         self.engine
-            .send_shared(MessageKind::Text, text.into_bytes())
+            .queue_close(&CloseFrame::new(code, reason.to_owned()));
+        self.into_phase()
     }
 }
 
 impl<R: Role> Closing<R> {
     /// Finishes once the peer's close frame (or EOF) has arrived, or the
     /// connection failed; otherwise gives the connection back.
+    ///
+    /// `?` does not apply to the result (the connection is not an error);
+    /// match on it, or use [`next_phase`](Connection::next_phase):
+    ///
+    /// ```
+    /// # use wsproto::{Client, CloseCode, Config, Open};
+    /// let closing = Open::<Client>::new(Config::default(), Vec::new())
+    ///     .close(CloseCode::NORMAL, "");
+    /// let closing = match closing.into_closed() {
+    ///     Ok(closed) => unreachable!("the peer has not answered: {closed:?}"),
+    ///     Err(closing) => closing, // keep receiving
+    /// };
+    /// # let _ = closing;
+    /// ```
     ///
     /// # Errors
     ///
@@ -301,43 +467,222 @@ impl<R: Role> Closing<R> {
     // transition the peer has not completed yet); boxing it would cost an
     // allocation on every poll of a closing connection.
     #[allow(clippy::result_large_err)]
-    pub fn into_closed(self) -> Result<Closed, Self> {
+    pub fn into_closed(self) -> Result<Closed<R>, Self> {
         if self.is_closed() {
-            Ok(Closed {
-                received: self.engine.close_received.clone(),
-                error: self.engine.failed.clone(),
-            })
+            Ok(self.into_phase())
         } else {
             Err(self)
         }
     }
 }
 
-/// A finished connection: what the peer said, and whether it failed.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct Closed {
-    received: Option<CloseFrame>,
-    error: Option<ProtocolError>,
-}
-
-impl Closed {
-    /// The peer's close frame (code 1006 if the transport ended without one).
-    pub fn received(&self) -> Option<&CloseFrame> {
-        self.received.as_ref()
-    }
-
-    /// The protocol error that failed the connection, if any.
-    pub fn error(&self) -> Option<&ProtocolError> {
-        self.error.as_ref()
-    }
-
+impl<R: Role> Closed<R> {
     /// Whether both close frames were exchanged without a protocol error.
     pub fn was_clean(&self) -> bool {
-        self.error.is_none()
+        self.error().is_none()
             && self
-                .received
-                .as_ref()
+                .close_received()
                 .is_some_and(|f| f.code != CloseCode::ABNORMAL_CLOSURE)
+    }
+}
+
+/// A connection in whichever phase it is in: what
+/// [`next_phase`](Connection::next_phase) returns, and the type to keep in a
+/// struct field for a connection's whole life. Its methods work in every
+/// phase and move it to the next phase in place; reach the phase-specific
+/// ones by matching, or through [`as_open`](Self::as_open).
+///
+/// ```
+/// use wsproto::{CloseCode, Config, Event, Open, Server, WebSocket};
+///
+/// struct Session {
+///     ws: WebSocket<Server>,
+/// }
+///
+/// let mut session = Session { ws: Open::<Server>::new(Config::default(), Vec::new()).into() };
+/// if let Some(open) = session.ws.as_open() {
+///     open.send_text("welcome")?;
+/// }
+/// session.ws.close(CloseCode::NORMAL, "done");
+/// assert!(matches!(session.ws, WebSocket::Closing(_)));
+/// assert!(session.ws.as_open().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub enum WebSocket<R: Role> {
+    /// See [`Open`].
+    Open(Open<R>),
+    /// See [`RemoteClosing`].
+    RemoteClosing(RemoteClosing<R>),
+    /// See [`Closing`].
+    Closing(Closing<R>),
+    /// See [`Closed`].
+    Closed(Closed<R>),
+}
+
+impl<R: Role, P: Phase> From<Connection<R, P>> for WebSocket<R> {
+    fn from(connection: Connection<R, P>) -> Self {
+        connection.next_phase()
+    }
+}
+
+impl<R: Role> WebSocket<R> {
+    fn from_engine(engine: Engine<R>) -> Self {
+        match engine.state() {
+            State::Open => Self::Open(Connection::with_engine(engine)),
+            State::LocalClosing => Self::Closing(Connection::with_engine(engine)),
+            State::RemoteClosing(_) => Self::RemoteClosing(Connection::with_engine(engine)),
+            _ => Self::Closed(Connection::with_engine(engine)),
+        }
+    }
+
+    fn engine(&self) -> &Engine<R> {
+        match self {
+            Self::Open(c) => &c.engine,
+            Self::RemoteClosing(c) => &c.engine,
+            Self::Closing(c) => &c.engine,
+            Self::Closed(c) => &c.engine,
+        }
+    }
+
+    fn engine_mut(&mut self) -> &mut Engine<R> {
+        match self {
+            Self::Open(c) => &mut c.engine,
+            Self::RemoteClosing(c) => &mut c.engine,
+            Self::Closing(c) => &mut c.engine,
+            Self::Closed(c) => &mut c.engine,
+        }
+    }
+
+    /// Moves to the variant that matches the lifecycle state, after a call
+    /// that may have changed it. The engine is swapped out for a moment
+    /// against an empty one, which allocates nothing.
+    fn sync(&mut self) {
+        let in_place = matches!(
+            (&*self, self.engine().state()),
+            (Self::Open(_), State::Open)
+                | (Self::Closing(_), State::LocalClosing)
+                | (Self::RemoteClosing(_), State::RemoteClosing(_))
+                | (Self::Closed(_), State::Closed(_) | State::Failed(_))
+        );
+        if !in_place {
+            let placeholder = Engine::new(Config::default(), Vec::new());
+            let engine = std::mem::replace(self.engine_mut(), placeholder);
+            *self = Self::from_engine(engine);
+        }
+    }
+
+    /// The open connection, to send on; `None` in any other phase.
+    pub fn as_open(&mut self) -> Option<&mut Open<R>> {
+        match self {
+            Self::Open(open) => Some(open),
+            _ => None,
+        }
+    }
+
+    /// Starts the close handshake (from [`Open`]) or completes it (from
+    /// [`RemoteClosing`]); does nothing once our close is queued.
+    pub fn close(&mut self, code: CloseCode, reason: &str) {
+        self.engine_mut()
+            .queue_close(&CloseFrame::new(code, reason.to_owned()));
+        self.sync();
+    }
+
+    /// See [`Connection::receive`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::receive`].
+    pub fn receive(&mut self, data: &[u8]) -> Result<(), LocalError> {
+        self.engine_mut().receive(data)
+    }
+
+    /// See [`Connection::receive_buffer`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::receive`].
+    pub fn receive_buffer(&mut self) -> Result<&mut BytesMut, LocalError> {
+        self.engine_mut().receive_buffer()
+    }
+
+    /// See [`Connection::receive_capacity`].
+    pub fn receive_capacity(&self) -> usize {
+        self.engine().receive_capacity()
+    }
+
+    /// See [`Connection::receive_eof`].
+    pub fn receive_eof(&mut self) {
+        self.engine_mut().receive_eof();
+    }
+
+    /// See [`Connection::poll_event`]; moves to the next phase when the
+    /// event (or error) changed it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::poll_event`].
+    pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        let result = self.engine_mut().poll_event();
+        if matches!(result, Ok(Some(Event::Close(_))) | Err(_)) {
+            self.sync();
+        }
+        result
+    }
+
+    /// See [`Connection::take_outgoing`].
+    pub fn take_outgoing(&mut self) -> Bytes {
+        self.engine_mut().take_outgoing()
+    }
+
+    /// See [`Connection::poll_transmit`].
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.engine_mut().poll_transmit()
+    }
+
+    /// See [`Connection::outgoing_slices`].
+    pub fn outgoing_slices<'a>(&'a mut self, dst: &mut [IoSlice<'a>]) -> usize {
+        self.engine_mut().outgoing_slices(dst)
+    }
+
+    /// See [`Connection::advance_outgoing`].
+    pub fn advance_outgoing(&mut self, n: usize) {
+        self.engine_mut().advance_outgoing(n);
+    }
+
+    /// See [`Connection::outgoing_len`].
+    pub fn outgoing_len(&self) -> usize {
+        self.engine().outgoing_len()
+    }
+
+    /// See [`Connection::state`].
+    pub fn state(&self) -> &State {
+        self.engine().state()
+    }
+
+    /// See [`Connection::close_received`].
+    pub fn close_received(&self) -> Option<&CloseFrame> {
+        self.engine().state().close_received()
+    }
+
+    /// See [`Connection::error`].
+    pub fn error(&self) -> Option<&ProtocolError> {
+        self.engine().state().error()
+    }
+
+    /// See [`Connection::is_closed`].
+    pub fn is_closed(&self) -> bool {
+        self.engine().state().is_closed()
+    }
+
+    /// See [`Connection::extensions`].
+    pub fn extensions(&self) -> &[Box<dyn Extension>] {
+        self.engine().extensions()
+    }
+
+    /// See [`Connection::config`].
+    pub fn config(&self) -> &Config {
+        &self.engine().config
     }
 }

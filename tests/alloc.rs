@@ -140,7 +140,7 @@ fn server_frames(payload: &str, binary: bool, count: usize) -> Bytes {
 /// The server side of an echo: one `receive` of `batch` frames, every
 /// message echoed with the zero-copy send, the replies drained.
 fn echo_round(server: &mut Open<Server>, input: &[u8], batch: usize, vectored: bool) {
-    server.receive(input);
+    server.receive(input).unwrap();
     let mut got = 0;
     while let Some(event) = server.poll_event().unwrap() {
         match event {
@@ -217,7 +217,7 @@ fn client_send_and_receive_allocate_nothing_per_message() {
                     } else {
                         drop(client.take_outgoing());
                     }
-                    client.receive(&inbound);
+                    client.receive(&inbound).unwrap();
                     match client.poll_event().unwrap() {
                         Some(Event::Text(t)) => assert_eq!(t.len(), size),
                         Some(Event::Binary(b)) => assert_eq!(b.len(), size),

@@ -343,7 +343,7 @@ fn exchange_checked<A: Role, B: Role>(
         } else if !compressed {
             assert_eq!(body, payload);
         }
-        to.receive(&wire);
+        to.receive(&wire).unwrap();
         let events = drain(to);
         let expected = if i % 2 == 0 {
             Event::Binary(Bytes::from(payload.clone()))
@@ -550,7 +550,7 @@ fn fragmented<A: Role, B: Role>(
             .iter()
             .all(|f| f.rsv == Rsv::NONE && f.opcode == Opcode::Continuation)
     );
-    to.receive(&wire);
+    to.receive(&wire).unwrap();
     let whole: Vec<u8> = pieces.concat();
     let events = drain(to);
     match to.config().message_mode {
@@ -660,7 +660,7 @@ fn fragments_are_flushed_so_each_can_be_inflated_on_arrival() {
 // ---- the RFC 7692 §7.2.3 examples --------------------------------------------
 
 fn client_receives(p: &mut Pair, bytes: &[u8]) -> Vec<Event> {
-    p.client.receive(bytes);
+    p.client.receive(bytes).unwrap();
     drain(&mut p.client)
 }
 
@@ -734,8 +734,8 @@ fn our_output_matches_the_rfc_examples() {
             let rfc = [0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00];
             assert_eq!(&second[..], &rfc, "level {level}");
         }
-        p.client.receive(&first);
-        p.client.receive(&second);
+        p.client.receive(&first).unwrap();
+        p.client.receive(&second).unwrap();
         assert_eq!(drain(&mut p.client), vec![Event::Text("Hello".into()); 2]);
     }
 }
@@ -789,7 +789,7 @@ fn a_deflate_bomb_is_refused_quickly_with_1009() {
         .with_max_frame_size(4 << 20);
     let mut p = pair_with(config, DeflateConfig::default(), DeflateConfig::default());
     let wire = frame(Opcode::Binary, Rsv::RSV1, true, &bomb, true);
-    p.server.receive(&wire);
+    p.server.receive(&wire).unwrap();
     let started = Instant::now();
     let err = poll_error(&mut p.server);
     let elapsed = started.elapsed();
@@ -830,13 +830,13 @@ fn the_budget_spans_all_frames_of_a_message() {
             .with_max_message_size(5 << 19)
             .with_message_mode(mode);
         let mut p = pair_with(config, DeflateConfig::default(), DeflateConfig::default());
-        p.server.receive(&frames.concat());
+        p.server.receive(&frames.concat()).unwrap();
         assert_eq!(poll_error(&mut p.server).code, CloseCode::MESSAGE_TOO_BIG);
     }
     // Exactly at the limit is fine.
     let config = Config::default().with_max_message_size(4 << 20);
     let mut p = pair_with(config, DeflateConfig::default(), DeflateConfig::default());
-    p.server.receive(&frames.concat());
+    p.server.receive(&frames.concat()).unwrap();
     assert_eq!(
         drain(&mut p.server),
         vec![Event::Binary(vec![0u8; 4 << 20].into())]
@@ -857,7 +857,8 @@ fn corrupt_data_fails_with_1007() {
     for payload in corrupt {
         let mut p = pair(DeflateConfig::default(), DeflateConfig::default());
         p.server
-            .receive(&frame(Opcode::Binary, Rsv::RSV1, true, payload, true));
+            .receive(&frame(Opcode::Binary, Rsv::RSV1, true, payload, true))
+            .unwrap();
         let err = poll_error(&mut p.server);
         assert_eq!(
             err.code,
@@ -868,7 +869,8 @@ fn corrupt_data_fails_with_1007() {
         assert_eq!(&sent[0].payload[..2], &1007u16.to_be_bytes());
         // Nothing more is decoded.
         p.server
-            .receive(&frame(Opcode::Binary, Rsv::NONE, true, b"x", true));
+            .receive(&frame(Opcode::Binary, Rsv::NONE, true, b"x", true))
+            .unwrap();
         assert_eq!(p.server.poll_event(), Ok(None));
     }
     // Valid DEFLATE of invalid UTF-8 in a text message: 1007 as well.
@@ -878,13 +880,15 @@ fn corrupt_data_fails_with_1007() {
         .compress_vec(&[0xff, 0xfe, 0xfd], &mut out, FlushCompress::Sync)
         .unwrap();
     let mut p = pair(DeflateConfig::default(), DeflateConfig::default());
-    p.server.receive(&frame(
-        Opcode::Text,
-        Rsv::RSV1,
-        true,
-        &out[..out.len() - 4],
-        true,
-    ));
+    p.server
+        .receive(&frame(
+            Opcode::Text,
+            Rsv::RSV1,
+            true,
+            &out[..out.len() - 4],
+            true,
+        ))
+        .unwrap();
     assert_eq!(
         poll_error(&mut p.server).code,
         CloseCode::INVALID_FRAME_PAYLOAD_DATA
@@ -902,26 +906,31 @@ fn rsv1_where_it_does_not_belong_fails_with_1002() {
     let mut p = pair(DeflateConfig::default(), DeflateConfig::default());
     let mut wire = frame(Opcode::Binary, Rsv::RSV1, false, &part, true);
     wire.extend(frame(Opcode::Continuation, Rsv::RSV1, true, &[0x00], true));
-    p.server.receive(&wire);
+    p.server.receive(&wire).unwrap();
     assert_eq!(poll_error(&mut p.server).code, CloseCode::PROTOCOL_ERROR);
     // On a control frame.
     let mut p = pair(DeflateConfig::default(), DeflateConfig::default());
     p.server
-        .receive(&frame(Opcode::Ping, Rsv::RSV1, true, b"", true));
+        .receive(&frame(Opcode::Ping, Rsv::RSV1, true, b"", true))
+        .unwrap();
     assert_eq!(poll_error(&mut p.server).code, CloseCode::PROTOCOL_ERROR);
     // When permessage-deflate was not negotiated.
     let mut server = Open::<Server>::new(Config::default(), Vec::new());
-    server.receive(&frame(Opcode::Binary, Rsv::RSV1, true, &part, true));
+    server
+        .receive(&frame(Opcode::Binary, Rsv::RSV1, true, &part, true))
+        .unwrap();
     assert_eq!(poll_error(&mut server).code, CloseCode::PROTOCOL_ERROR);
     // RSV2 and RSV3 are not permessage-deflate's.
     let mut p = pair(DeflateConfig::default(), DeflateConfig::default());
-    p.server.receive(&frame(
-        Opcode::Binary,
-        Rsv::RSV1.union(Rsv::RSV2),
-        true,
-        &part,
-        true,
-    ));
+    p.server
+        .receive(&frame(
+            Opcode::Binary,
+            Rsv::RSV1.union(Rsv::RSV2),
+            true,
+            &part,
+            true,
+        ))
+        .unwrap();
     assert_eq!(poll_error(&mut p.server).code, CloseCode::PROTOCOL_ERROR);
 }
 
@@ -988,10 +997,10 @@ fn we_inflate_flate2_messages() {
                 out.truncate(out.len() - 4);
                 let wire = frame(Opcode::Binary, Rsv::RSV1, true, &out, to_server);
                 let events = if to_server {
-                    p.server.receive(&wire);
+                    p.server.receive(&wire).unwrap();
                     drain(&mut p.server)
                 } else {
-                    p.client.receive(&wire);
+                    p.client.receive(&wire).unwrap();
                     drain(&mut p.client)
                 };
                 assert_eq!(events, vec![Event::Binary(payload.clone().into())]);
@@ -1016,10 +1025,10 @@ fn we_inflate_flate2_messages() {
                 to_server,
             ));
             let events = if to_server {
-                p.server.receive(&wire);
+                p.server.receive(&wire).unwrap();
                 drain(&mut p.server)
             } else {
-                p.client.receive(&wire);
+                p.client.receive(&wire).unwrap();
                 drain(&mut p.client)
             };
             assert_eq!(events, vec![Event::Binary(data.into())]);
@@ -1042,7 +1051,7 @@ fn whole_and_one_byte_chunked_delivery_agree() {
     let wire = p.client.take_outgoing();
     let mut events = Vec::new();
     for byte in wire.iter() {
-        p.server.receive(std::slice::from_ref(byte));
+        p.server.receive(std::slice::from_ref(byte)).unwrap();
         events.extend(drain(&mut p.server));
     }
     let expected = Event::Binary(data.into());

@@ -71,7 +71,7 @@ fn held_after_one_message(client: &mut Open<Client>, server: &mut Open<Server>) 
     let before = live() as isize;
     client.send_text(&message).unwrap();
     let wire = client.take_outgoing();
-    server.receive(&wire);
+    server.receive(&wire).unwrap();
     let event = server.poll_event().unwrap();
     assert_eq!(event, Some(Event::Text(message.into())));
     drop((wire, event));
@@ -100,7 +100,7 @@ fn memory_per_connection() {
     let negotiated = live() - before;
     assert!(negotiated < 8 << 10, "{negotiated}");
     client.send_text("short").unwrap();
-    server.receive(&client.take_outgoing());
+    server.receive(&client.take_outgoing()).unwrap();
     server.poll_event().unwrap();
     assert!(live() - before < 16 << 10, "{}", live() - before);
 

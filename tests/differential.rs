@@ -86,7 +86,7 @@ fn ours(bytes: &[u8]) -> Verdict {
         .with_max_frame_size(MAX_FRAME as u64)
         .with_max_message_size(MAX_MESSAGE as u64);
     let mut ws = Open::<Server>::new(config, Vec::new());
-    ws.receive(bytes);
+    ws.receive(bytes).unwrap();
     let mut received = Vec::new();
     loop {
         match ws.poll_event() {

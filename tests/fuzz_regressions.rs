@@ -110,7 +110,7 @@ fn extension_decode_with_the_toy_extension() {
     // A budget of 3 and a run of 255: at most 4 bytes come out.
     let mut ext = harness::RunLength::default();
     let mut out = bytes::BytesMut::new();
-    wsproto::extensions::Extension::decode(&mut ext, &[255, b'a'], true, 3, &mut out)
+    wsproto::extensions::Extension::decode(&mut ext, &[255, b'a'], true, 3, usize::MAX, &mut out)
         .expect("valid");
     assert_eq!(&out[..], b"aaaa");
 }

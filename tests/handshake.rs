@@ -158,7 +158,7 @@ fn client_and_server_agree_under_every_chunking() {
         assert!(request.subprotocols().is_empty());
         let mut server = request.accept(Accept::new()).unwrap();
         for piece in rest.chunks(chunk.min(rest.len().max(1))) {
-            server.receive(piece);
+            server.receive(piece).unwrap();
         }
         assert_eq!(
             server.poll_event(),
@@ -183,7 +183,7 @@ fn client_and_server_agree_under_every_chunking() {
             accept_key(key.as_bytes()).as_str()
         );
         for piece in rest.chunks(chunk.min(rest.len().max(1))) {
-            client.receive(piece);
+            client.receive(piece).unwrap();
         }
         assert_eq!(client.poll_event(), Ok(Some(Event::Text("welcome".into()))));
         assert_eq!(client.poll_event(), Ok(None));

@@ -89,7 +89,7 @@ async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
         if ws.is_closed() {
             return linger(stream).await;
         }
-        let recv = ws.receive_buffer();
+        let recv = ws.receive_buffer().map_err(std::io::Error::other)?;
         recv.reserve(64 * 1024);
         if stream.read_buf(recv).await? == 0 {
             ws.receive_eof();
@@ -177,7 +177,7 @@ async fn read_until(
         if n == 0 {
             ws.receive_eof();
         } else {
-            ws.receive(&buf[..n]);
+            ws.receive(&buf[..n]).unwrap();
         }
     }
 }

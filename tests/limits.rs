@@ -190,14 +190,14 @@ fn request_fed_one_byte_at_a_time_completes() {
 fn frame_over_max_frame_size_is_1009_before_its_payload() {
     let config = Config::default().with_max_frame_size(1000);
     let mut ws = server(config.clone());
-    ws.receive(&frame(0x82, &[7; 1000]));
+    ws.receive(&frame(0x82, &[7; 1000])).unwrap();
     assert_eq!(
         drain(&mut ws),
         (vec![Event::Binary(vec![7; 1000].into())], None)
     );
 
     let mut ws = server(config);
-    ws.receive(&bare_header(0x82, 1001));
+    ws.receive(&bare_header(0x82, 1001)).unwrap();
     let (_, err) = drain(&mut ws);
     assert_eq!(
         err.expect("over the limit").code,
@@ -207,7 +207,7 @@ fn frame_over_max_frame_size_is_1009_before_its_payload() {
 
     // The default: 16 MiB.
     let mut ws = server(Config::default());
-    ws.receive(&bare_header(0x82, (16 << 20) + 1));
+    ws.receive(&bare_header(0x82, (16 << 20) + 1)).unwrap();
     assert_eq!(
         drain(&mut ws).1.expect("over").code,
         CloseCode::MESSAGE_TOO_BIG
@@ -222,18 +222,18 @@ fn message_over_max_message_size_is_1009_in_both_modes() {
             .with_message_mode(mode);
         // Exactly at the limit, in three fragments.
         let mut ws = server(config.clone());
-        ws.receive(&frame(0x02, &[1; 400]));
-        ws.receive(&frame(0x00, &[1; 400]));
-        ws.receive(&frame(0x80, &[1; 200]));
+        ws.receive(&frame(0x02, &[1; 400])).unwrap();
+        ws.receive(&frame(0x00, &[1; 400])).unwrap();
+        ws.receive(&frame(0x80, &[1; 200])).unwrap();
         let (events, err) = drain(&mut ws);
         assert_eq!(err, None);
         assert!(!events.is_empty());
 
         // One byte over: the third fragment's header is enough to fail.
         let mut ws = server(config);
-        ws.receive(&frame(0x02, &[1; 400]));
-        ws.receive(&frame(0x00, &[1; 400]));
-        ws.receive(&bare_header(0x80, 201));
+        ws.receive(&frame(0x02, &[1; 400])).unwrap();
+        ws.receive(&frame(0x00, &[1; 400])).unwrap();
+        ws.receive(&bare_header(0x80, 201)).unwrap();
         let (_, err) = drain(&mut ws);
         assert_eq!(
             err.expect("over").code,
@@ -252,10 +252,10 @@ fn declared_length_does_not_size_an_allocation() {
         let mut ws = server(Config::default().with_message_mode(mode));
         let mut bytes = bare_header(0x82, 16 << 20);
         bytes.extend_from_slice(&[0; 10]);
-        ws.receive(&bytes);
+        ws.receive(&bytes).unwrap();
         let (_, err) = drain(&mut ws);
         assert_eq!(err, None);
-        let capacity = ws.receive_buffer().capacity();
+        let capacity = ws.receive_buffer().unwrap().capacity();
         assert!(capacity < 4096, "{mode:?}: capacity {capacity}");
     }
 }
@@ -263,7 +263,7 @@ fn declared_length_does_not_size_an_allocation() {
 #[test]
 fn control_payload_over_125_is_1002_or_refused() {
     let mut ws = server(Config::default());
-    ws.receive(&bare_header(0x89, 126));
+    ws.receive(&bare_header(0x89, 126)).unwrap();
     assert_eq!(
         drain(&mut ws).1.expect("over").code,
         CloseCode::PROTOCOL_ERROR
@@ -321,7 +321,7 @@ fn ping_flood_keeps_the_outgoing_buffer_bounded() {
     for i in 0..PINGS {
         bytes.extend(frame(0x89, &i.to_be_bytes()));
     }
-    ws.receive(&bytes);
+    ws.receive(&bytes).unwrap();
     let mut pings = 0;
     while let Some(event) = ws.poll_event().expect("pings are fine") {
         assert!(matches!(event, Event::Ping(_)));
@@ -362,7 +362,7 @@ fn tiny_continuation_flood_is_bounded_by_max_message_size() {
         let mut fed = 0usize;
         let mut error = None;
         for read in bytes.chunks(READ) {
-            ws.receive(read);
+            ws.receive(read).unwrap();
             fed += read.len();
             loop {
                 match ws.poll_event() {
@@ -376,7 +376,7 @@ fn tiny_continuation_flood_is_bounded_by_max_message_size() {
                 }
             }
             // What is buffered is the read, never the message.
-            let capacity = ws.receive_buffer().capacity();
+            let capacity = ws.receive_buffer().unwrap().capacity();
             assert!(capacity <= 2 * READ, "{mode:?}: receive buffer {capacity}");
             if error.is_some() {
                 break;
@@ -395,7 +395,7 @@ fn tiny_continuation_flood_is_bounded_by_max_message_size() {
 #[test]
 fn a_client_enforces_the_same_limits() {
     let mut ws = Open::<Client>::new(Config::default().with_max_frame_size(10), Vec::new());
-    ws.receive(&[0x82, 11]);
+    ws.receive(&[0x82, 11]).unwrap();
     let err = ws.poll_event().expect_err("over max_frame_size");
     assert_eq!(err.code, CloseCode::MESSAGE_TOO_BIG);
 }

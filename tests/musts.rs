@@ -84,7 +84,7 @@ impl<R: Role> Probe for Open<R> {
         let mut error = None;
         let mut rng = Rng::new(99);
         for piece in split(input, chunking, &mut rng) {
-            self.receive(piece);
+            self.receive(piece).unwrap();
             // Bounded: every event consumes input or ends the stream.
             for _ in 0..input.len() + 2 {
                 match self.poll_event() {
@@ -712,25 +712,27 @@ fn receive_buffer_grows_with_bytes_received_not_bytes_declared() {
             // Server side, so the receive buffer can be inspected by type.
             let mut server = Open::<Server>::new(config.clone(), Vec::new());
             let input = wire_for(Who::Server, std::slice::from_ref(&frame), Feed::All);
-            server.receive(&input);
+            server.receive(&input).unwrap();
             for _ in 0..4 {
                 if server.poll_event().unwrap().is_none() {
                     break;
                 }
             }
             assert!(
-                server.receive_buffer().capacity() < 64 * 1024,
+                server.receive_buffer().unwrap().capacity() < 64 * 1024,
                 "{mode:?} {declared}: capacity {}",
-                server.receive_buffer().capacity()
+                server.receive_buffer().unwrap().capacity()
             );
             let mut client = Open::<Client>::new(config.clone(), Vec::new());
-            client.receive(&wire_for(Who::Client, &[frame], Feed::All));
+            client
+                .receive(&wire_for(Who::Client, &[frame], Feed::All))
+                .unwrap();
             for _ in 0..4 {
                 if client.poll_event().unwrap().is_none() {
                     break;
                 }
             }
-            assert!(client.receive_buffer().capacity() < 64 * 1024);
+            assert!(client.receive_buffer().unwrap().capacity() < 64 * 1024);
         }
     }
 }
@@ -747,9 +749,9 @@ fn fragments_do_not_reserve_their_declared_size() {
         &[f(CONT, &[0; 100]).declared_len(16 << 20)],
         Feed::FirstOfLast(14 + 100),
     ));
-    server.receive(&input);
+    server.receive(&input).unwrap();
     assert_eq!(server.poll_event(), Ok(None));
-    assert!(server.receive_buffer().capacity() < 64 * 1024);
+    assert!(server.receive_buffer().unwrap().capacity() < 64 * 1024);
 }
 
 #[test]
@@ -762,7 +764,7 @@ fn eof_mid_frame_is_1006_and_never_an_error() {
         match who {
             Who::Server => {
                 let mut s = Open::<Server>::new(Config::default(), Vec::new());
-                s.receive(&input);
+                s.receive(&input).unwrap();
                 s.receive_eof();
                 assert_eq!(
                     s.poll_event(),
@@ -776,7 +778,7 @@ fn eof_mid_frame_is_1006_and_never_an_error() {
             }
             Who::Client => {
                 let mut c = Open::<Client>::new(Config::default(), Vec::new());
-                c.receive(&input[..1]);
+                c.receive(&input[..1]).unwrap();
                 c.receive_eof();
                 assert_eq!(
                     c.poll_event(),
@@ -798,7 +800,7 @@ fn failure_after_our_close_queues_no_second_close() {
     let mut closing = server.close(CloseCode::NORMAL, "");
     let sent = parse_frames(&closing.take_outgoing());
     assert_eq!(sent.len(), 2);
-    closing.receive(&f(TEXT, b"\xff").masked().build());
+    closing.receive(&f(TEXT, b"\xff").masked().build()).unwrap();
     let err = closing.poll_event().unwrap_err();
     assert_eq!(err.code, CloseCode::INVALID_FRAME_PAYLOAD_DATA);
     assert!(closing.take_outgoing().is_empty());

@@ -86,7 +86,7 @@ proptest! {
         let header = FrameHeader { fin, rsv: Rsv::NONE, opcode, mask, payload_len: len };
         let (raw, n) = header.encode();
         let err = FrameHeader::decode(&raw[..n]).expect_err("RFC 6455 §5.5 forbids this");
-        prop_assert_eq!(err.code, CloseCode::PROTOCOL_ERROR);
+        prop_assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
     }
 
     #[test]
@@ -95,7 +95,7 @@ proptest! {
         second in any::<u8>(),
     ) {
         let err = FrameHeader::decode(&[0x80 | opcode, second]).expect_err("reserved opcode");
-        prop_assert_eq!(err.code, CloseCode::PROTOCOL_ERROR);
+        prop_assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
     }
 
     #[test]

@@ -73,7 +73,7 @@ proptest! {
                 prop_assert_eq!(FrameHeader::decode(&wire[..cut]), Ok(None));
             }
         } else {
-            prop_assert_eq!(decoded.unwrap_err().code, CloseCode::PROTOCOL_ERROR);
+            prop_assert_eq!(decoded.unwrap_err().close_code(), CloseCode::PROTOCOL_ERROR);
         }
     }
 

@@ -17,7 +17,9 @@ use std::collections::VecDeque;
 
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::BytesMut;
-use wsproto::extensions::{DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate, negotiate};
+use wsproto::extensions::{
+    Decoded, DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate, negotiate,
+};
 use wsproto::frame::Rsv;
 use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake, accept_key};
 use wsproto::{
@@ -105,6 +107,8 @@ pub fn small_config(mode: MessageMode) -> Config {
 pub struct RunLength {
     /// Whether the fragmented message being sent is coded.
     coding: bool,
+    /// The first byte of a pair split between two pieces of input.
+    carry: Option<u8>,
 }
 
 impl RunLength {
@@ -154,29 +158,52 @@ impl Extension for RunLength {
 
     fn decode(
         &mut self,
-        payload: &[u8],
-        _fin: bool,
-        limit: u64,
+        input: &[u8],
+        fin: bool,
+        budget: u64,
+        max_out: usize,
         out: &mut BytesMut,
-    ) -> Result<(), ProtocolError> {
-        if !payload.len().is_multiple_of(2) {
+    ) -> Result<Decoded, ProtocolError> {
+        // The trait's contract: at most `budget + 1` bytes, so going over
+        // the budget is seen without decoding further; at most `max_out`
+        // per call; input ends anywhere, so a split pair waits in `carry`.
+        let mut room = budget.saturating_add(1);
+        let mut written = 0usize;
+        let mut consumed = 0;
+        while consumed < input.len() && room > 0 {
+            let Some(count) = self.carry.take() else {
+                self.carry = Some(input[consumed]);
+                consumed += 1;
+                continue;
+            };
+            let take = u64::from(count).min(room) as usize;
+            if written > 0 && written + take > max_out {
+                self.carry = Some(count);
+                return Ok(Decoded {
+                    consumed,
+                    done: false,
+                });
+            }
+            out.extend(std::iter::repeat_n(input[consumed], take));
+            consumed += 1;
+            written += take;
+            room -= take as u64;
+        }
+        if fin && self.carry.take().is_some() && room > 0 {
             return Err(ProtocolError::new(
                 CloseCode::PROTOCOL_ERROR,
                 "run-length payload of odd length",
             ));
         }
-        // The trait's contract: at most `limit + 1` bytes, so going over the
-        // budget is seen without decoding further.
-        let mut room = limit.saturating_add(1);
-        for pair in payload.chunks_exact(2) {
-            let take = u64::from(pair[0]).min(room);
-            out.extend(std::iter::repeat_n(pair[1], take as usize));
-            room -= take;
-            if room == 0 {
-                break;
-            }
-        }
-        Ok(())
+        Ok(Decoded {
+            consumed: input.len(),
+            done: true,
+        })
+    }
+
+    fn max_encoded_len(&self, payload_len: usize) -> usize {
+        // A byte that does not repeat takes two.
+        payload_len.saturating_mul(2)
     }
 
     fn encode(
@@ -558,7 +585,7 @@ impl<R: Role> Side<R> {
 
     /// Feeds received bytes.
     pub fn receive(&mut self, data: &[u8]) {
-        with_conn!(self, c => c.receive(data));
+        with_conn!(self, c => c.receive(data)).unwrap();
     }
 
     /// Reports the end of the transport.
@@ -979,7 +1006,10 @@ pub fn extension_decode(extension: Box<dyn Extension>, data: &[u8]) {
             };
             let budget = limit.saturating_sub(out.len() as u64);
             let before = out.len();
-            if ext.decode(payload, fin, budget, &mut out).is_err() {
+            if ext
+                .decode(payload, fin, budget, usize::MAX, &mut out)
+                .is_err()
+            {
                 // The connection fails; the extension is not used again.
                 return;
             }
@@ -1216,9 +1246,12 @@ impl<R: Role> Endpoint<R> {
         match result {
             Ok(()) => self.out.record(kind, data, fin),
             Err(LocalError::OutgoingBufferFull { queued, limit }) => {
-                // The limit counts the frame's header too.
+                // The limit counts the frame's header too, and an
+                // extension's output at its largest (run-length doubles a
+                // payload at worst; deflate adds less).
                 assert_eq!(limit, self.limit);
-                assert!(queued + data.len() + wsproto::frame::MAX_HEADER_LEN > limit);
+                let largest = 2 * data.len() + 32;
+                assert!(queued + largest + wsproto::frame::MAX_HEADER_LEN > limit);
             }
             Err(
                 LocalError::Closed

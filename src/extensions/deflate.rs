@@ -194,7 +194,7 @@ use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateError, InflateFlush, Status
 
 use crate::error::{HandshakeError, LocalError, ProtocolError};
 use crate::event::MessageKind;
-use crate::extensions::{Extension, ExtensionOffer};
+use crate::extensions::{Decoded, Extension, ExtensionOffer};
 use crate::frame::{CloseCode, Rsv};
 
 /// The registered extension name.
@@ -368,6 +368,8 @@ struct Inbound {
     /// The DEFLATE stream ended (a `BFINAL` block): the rest of the message
     /// is ignored, and the decompressor restarts at the next message.
     stream_ended: bool,
+    /// Bytes of [`TAIL`] fed to the decompressor at the message's end.
+    tail_fed: usize,
 }
 
 /// The permessage-deflate extension (RFC 7692) for one connection, in
@@ -716,26 +718,29 @@ impl Extension for PerMessageDeflate {
 
     fn decode(
         &mut self,
-        payload: &[u8],
+        input: &[u8],
         fin: bool,
-        limit: u64,
+        budget: u64,
+        max_out: usize,
         out: &mut BytesMut,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<Decoded, ProtocolError> {
         let Some(negotiated) = self.negotiated else {
             return Err(ProtocolError::new(
                 CloseCode::INTERNAL_ERROR,
                 "permessage-deflate was not negotiated",
             ));
         };
-        let start = out.len();
-        let result = self.decode_frame(payload, fin, start, limit, out);
-        if result.is_err() {
-            // The connection has failed: give the memory back now.
-            self.inflater = None;
-            self.inbound = Inbound::default();
-            return result;
-        }
-        if fin {
+        let result = self.inflate_piece(input, fin, budget, max_out, out);
+        let decoded = match result {
+            Ok(decoded) => decoded,
+            Err(err) => {
+                // The connection has failed: give the memory back now.
+                self.inflater = None;
+                self.inbound = Inbound::default();
+                return Err(err);
+            }
+        };
+        if fin && decoded.done {
             let ended = self.inbound.stream_ended;
             self.inbound = Inbound::default();
             if negotiated.receive_no_context_takeover {
@@ -747,7 +752,18 @@ impl Extension for PerMessageDeflate {
                 inflater.reset(false);
             }
         }
-        Ok(())
+        Ok(decoded)
+    }
+
+    fn max_encoded_len(&self, payload_len: usize) -> usize {
+        // zlib's deflateBound for a raw stream (stored blocks at worst, 5
+        // bytes per 16 KiB block and then some), plus the sync flush's empty
+        // block; the 4 bytes RFC 7692 strips are left in as margin.
+        payload_len
+            .saturating_add(payload_len >> 12)
+            .saturating_add(payload_len >> 14)
+            .saturating_add(payload_len >> 25)
+            .saturating_add(32)
     }
 
     fn encode(
@@ -813,35 +829,83 @@ impl Extension for PerMessageDeflate {
 }
 
 impl PerMessageDeflate {
-    /// Inflates one frame of the inbound message into `out`, at most
-    /// `limit + 1` bytes past `start`.
-    fn decode_frame(
+    /// Inflates the next bytes of the inbound message into `out`: at most
+    /// `max_out` bytes, and at most `budget + 1` past where `out` ends now.
+    fn inflate_piece(
         &mut self,
-        payload: &[u8],
+        input: &[u8],
         fin: bool,
-        start: usize,
-        limit: u64,
+        budget: u64,
+        max_out: usize,
         out: &mut BytesMut,
-    ) -> Result<(), ProtocolError> {
-        self.inbound.compressed_len += payload.len() as u64;
-        if !self.inbound.stream_ended && !payload.is_empty() {
+    ) -> Result<Decoded, ProtocolError> {
+        let limits = Limits {
+            start: out.len(),
+            budget,
+            max_out,
+        };
+        let mut consumed = input.len();
+        // With no input, a decompressor paused by `max_out` still has
+        // output to give.
+        if !self.inbound.stream_ended && (!input.is_empty() || self.inflater.is_some()) {
             let inflater = self
                 .inflater
                 .get_or_insert_with(|| Inflate::new(false, MAX_WINDOW_BITS));
-            self.inbound.stream_ended = inflate_into(inflater, payload, start, limit, out)?;
+            let step = inflate_into(inflater, input, &limits, out)?;
+            self.inbound.stream_ended = step.ended;
+            if !step.ended {
+                consumed = step.consumed;
+            }
+            self.inbound.compressed_len += consumed as u64;
+            if step.full {
+                return Ok(Decoded {
+                    consumed,
+                    done: false,
+                });
+            }
         }
         // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of
         // the payload of the message." An empty message has no DEFLATE data
         // to end; the tail alone would leave the decompressor inside a
-        // stored block.
+        // stored block. Once fed, the tail may still have output to give.
         if fin && !self.inbound.stream_ended && self.inbound.compressed_len > 0 {
             let inflater = self
                 .inflater
                 .get_or_insert_with(|| Inflate::new(false, MAX_WINDOW_BITS));
-            self.inbound.stream_ended = inflate_into(inflater, &TAIL, start, limit, out)?;
+            let step = inflate_into(inflater, &TAIL[self.inbound.tail_fed..], &limits, out)?;
+            self.inbound.tail_fed += step.consumed;
+            self.inbound.stream_ended = step.ended;
+            if step.full {
+                return Ok(Decoded {
+                    consumed,
+                    done: false,
+                });
+            }
         }
-        Ok(())
+        Ok(Decoded {
+            consumed,
+            done: true,
+        })
     }
+}
+
+/// How much one call may inflate.
+struct Limits {
+    /// Where this call's output starts in `out`.
+    start: usize,
+    /// The message's remaining budget: more is 1009.
+    budget: u64,
+    /// The most this call may write.
+    max_out: usize,
+}
+
+/// What one run of the decompressor did.
+struct Inflated {
+    consumed: usize,
+    /// The DEFLATE stream ended (a final block).
+    ended: bool,
+    /// `max_out` was reached: more output may be waiting.
+    full: bool,
 }
 
 fn encode_error(reason: &str) -> LocalError {
@@ -882,31 +946,40 @@ fn deflate_into(
 }
 
 /// Inflates `input` into `out`, stopping with 1009 once the message would
-/// exceed `limit` bytes past `start`. Returns whether the DEFLATE stream
-/// ended (a final block), after which the rest of `input` is ignored.
+/// exceed the budget, and pausing once `max_out` bytes were written. After a
+/// final block the rest of `input` is ignored.
 fn inflate_into(
     inflater: &mut Inflate,
     mut input: &[u8],
-    start: usize,
-    limit: u64,
+    limits: &Limits,
     out: &mut BytesMut,
-) -> Result<bool, ProtocolError> {
+) -> Result<Inflated, ProtocolError> {
     const MIN_STEP: usize = 256;
     const MAX_STEP: usize = 1 << 20;
     // DEFLATE rarely shrinks text by more than 4x; more takes more steps.
     let mut step = input.len().saturating_mul(4).clamp(MIN_STEP, MAX_STEP);
+    let mut consumed_total = 0;
     loop {
-        let produced = (out.len() - start) as u64;
-        if produced > limit {
+        let produced = out.len() - limits.start;
+        if produced as u64 > limits.budget {
             return Err(ProtocolError::new(
                 CloseCode::MESSAGE_TOO_BIG,
                 "decompressed message larger than max_message_size",
             ));
         }
+        let call_room = limits.max_out - produced.min(limits.max_out);
+        if call_room == 0 {
+            return Ok(Inflated {
+                consumed: consumed_total,
+                ended: false,
+                full: true,
+            });
+        }
         // At most one byte past the budget, so going over is seen without
         // inflating (or allocating) further.
-        let room = usize::try_from((limit - produced).saturating_add(1)).unwrap_or(usize::MAX);
-        let step_now = step.min(room);
+        let budget_room = usize::try_from((limits.budget - produced as u64).saturating_add(1))
+            .unwrap_or(usize::MAX);
+        let step_now = step.min(budget_room).min(call_room);
         let len = out.len();
         out.resize(len + step_now, 0);
         let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
@@ -915,9 +988,16 @@ fn inflate_into(
         let written = (inflater.total_out() - out_before) as usize;
         out.truncate(len + written);
         input = &input[consumed..];
+        consumed_total += consumed;
         match result {
             Err(err) => return Err(inflate_error(err, inflater)),
-            Ok(Status::StreamEnd) => return Ok(true),
+            Ok(Status::StreamEnd) => {
+                return Ok(Inflated {
+                    consumed: consumed_total,
+                    ended: true,
+                    full: false,
+                });
+            }
             Ok(Status::Ok | Status::BufError) => {}
         }
         if written == step_now {
@@ -926,7 +1006,11 @@ fn inflate_into(
             continue;
         }
         if input.is_empty() {
-            return Ok(false);
+            return Ok(Inflated {
+                consumed: consumed_total,
+                ended: false,
+                full: false,
+            });
         }
         if consumed == 0 && written == 0 {
             return Err(ProtocolError::new(
@@ -1271,7 +1355,7 @@ mod tests {
     ) -> Result<BytesMut, ProtocolError> {
         assert!(ext.decode_start(Rsv::RSV1)?);
         let mut out = BytesMut::new();
-        ext.decode(wire, true, limit, &mut out)?;
+        ext.decode(wire, true, limit, usize::MAX, &mut out)?;
         Ok(out)
     }
 
@@ -1301,6 +1385,36 @@ mod tests {
     }
 
     #[test]
+    fn pieces_of_any_size_inflate_with_bounded_output_per_call() {
+        let (mut c, mut s) = pair(DeflateConfig::default());
+        let data: Vec<u8> = (0..1 << 20)
+            .map(|i| b"abcdefgh"[(i % 8) ^ ((i >> 12) % 3)])
+            .collect();
+        let (_, wire) = send(&mut c, &data);
+        assert!(wire.len() < data.len() / 50, "compressible: {}", wire.len());
+        for (piece, max_out) in [(7, 4096), (1, 100), (wire.len(), 64 << 10)] {
+            let (mut c, mut s2) = pair(DeflateConfig::default());
+            let (_, wire) = send(&mut c, &data);
+            assert!(s2.decode_start(Rsv::RSV1).unwrap());
+            let mut out = BytesMut::new();
+            let mut rest = &wire[..];
+            loop {
+                let fin = rest.len() <= piece;
+                let input = &rest[..rest.len().min(piece)];
+                let before = out.len();
+                let step = s2.decode(input, fin, u64::MAX, max_out, &mut out).unwrap();
+                assert!(out.len() - before <= max_out);
+                rest = &rest[step.consumed..];
+                if fin && step.done && rest.is_empty() {
+                    break;
+                }
+            }
+            assert!(out[..] == data[..], "piece {piece}, max_out {max_out}");
+        }
+        assert_eq!(&receive(&mut s, &wire, u64::MAX).unwrap()[..], &data[..]);
+    }
+
+    #[test]
     fn inflater_is_dropped_after_an_error() {
         let (mut c, mut s) = pair(DeflateConfig::default());
         let data = vec![b'a'; 1000];
@@ -1316,7 +1430,9 @@ mod tests {
         let (_, wire) = send(&mut c, &data);
         assert!(s.decode_start(Rsv::RSV1).unwrap());
         let mut out = BytesMut::new();
-        let err = s.decode(&wire, true, 999, &mut out).unwrap_err();
+        let err = s
+            .decode(&wire, true, 999, usize::MAX, &mut out)
+            .unwrap_err();
         assert_eq!(err.code, CloseCode::MESSAGE_TOO_BIG);
         assert_eq!(out.len(), 1000);
         assert!(s.inflater.is_none());

@@ -60,20 +60,36 @@ pub trait Extension: Send + std::fmt::Debug {
     /// A [`ProtocolError`] fails the connection.
     fn decode_start(&mut self, rsv: Rsv) -> Result<bool, ProtocolError>;
 
-    /// Decodes one whole frame of a message this extension claimed, appending
-    /// at most `limit + 1` bytes to `out` (so going over the budget is seen
-    /// without decoding further). `fin` marks the message's last frame.
+    /// Decodes the next payload bytes of a message this extension claimed,
+    /// in order. Frame boundaries are not marked (RFC 7692 transforms the
+    /// message, not its frames) and `input` may end anywhere, since the
+    /// connection feeds bytes as they arrive. `fin` is set when `input` ends
+    /// the message.
+    ///
+    /// Appends at most `max_out` bytes to `out` in one call, and never more
+    /// than `budget + 1` bytes over the message (so going over the budget is
+    /// seen without decoding further). Returns how much of `input` it
+    /// consumed and whether it is [`done`](Decoded::done) with it; when not,
+    /// the connection calls again with the rest once the output is taken.
     ///
     /// # Errors
     ///
     /// A [`ProtocolError`] fails the connection.
     fn decode(
         &mut self,
-        payload: &[u8],
+        input: &[u8],
         fin: bool,
-        limit: u64,
+        budget: u64,
+        max_out: usize,
         out: &mut BytesMut,
-    ) -> Result<(), ProtocolError>;
+    ) -> Result<Decoded, ProtocolError>;
+
+    /// The most bytes [`encode`](Self::encode) can write for a payload of
+    /// `payload_len` bytes, so that `Config::max_outgoing_buffer` is checked
+    /// against what will really be queued. By default the payload's length.
+    fn max_encoded_len(&self, payload_len: usize) -> usize {
+        payload_len
+    }
 
     /// Encodes one outbound fragment (a whole message is one fragment with
     /// `first` and `fin` set). Returns `None` to send the payload unchanged,
@@ -91,6 +107,17 @@ pub trait Extension: Send + std::fmt::Debug {
         fin: bool,
         out: &mut BytesMut,
     ) -> Result<Option<Rsv>, LocalError>;
+}
+
+/// What one call of [`Extension::decode`] achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded {
+    /// Bytes of `input` consumed.
+    pub consumed: usize,
+    /// Whether all of `input` was consumed and all the output it gives was
+    /// written (with `fin`: the message is decoded). `false` when `max_out`
+    /// stopped the call early.
+    pub done: bool,
 }
 
 impl ExtensionOffer {

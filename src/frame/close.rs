@@ -2,8 +2,8 @@
 
 use bytes::{BufMut, Bytes};
 
+use super::ProtocolErrorKind;
 use crate::Utf8Bytes;
-use crate::error::ProtocolError;
 use crate::utf8;
 
 /// A close status code (RFC 6455 §7.4): an open newtype, so codes this crate
@@ -132,30 +132,19 @@ impl CloseFrame {
     ///
     /// 1002 for a 1-byte payload or a code that may not be sent; 1007 for a
     /// reason that is not UTF-8 (RFC 6455 §5.5.1, §7.4).
-    pub fn parse(payload: Bytes) -> Result<Self, ProtocolError> {
+    pub fn parse(payload: Bytes) -> Result<Self, ProtocolErrorKind> {
         match payload.len() {
             0 => Ok(Self::new(CloseCode::NO_STATUS_RCVD, "")),
-            1 => Err(ProtocolError::new(
-                CloseCode::PROTOCOL_ERROR,
-                "close frame with a 1-byte payload",
-            )),
+            1 => Err(ProtocolErrorKind::CloseFrameTooShort),
             _ => {
                 let code = CloseCode(u16::from_be_bytes([payload[0], payload[1]]));
                 if !code.is_sendable() {
-                    return Err(ProtocolError::new(
-                        CloseCode::PROTOCOL_ERROR,
-                        "close frame with an invalid status code",
-                    ));
+                    return Err(ProtocolErrorKind::InvalidCloseCode);
                 }
                 let reason = payload.slice(2..);
                 // RFC 6455 §5.5.1: the reason's data "MUST be UTF-8", and
                 // §8.1 makes invalid UTF-8 fail the connection.
-                utf8::validate(&reason).map_err(|_| {
-                    ProtocolError::new(
-                        CloseCode::INVALID_FRAME_PAYLOAD_DATA,
-                        "close reason is not valid UTF-8",
-                    )
-                })?;
+                utf8::validate(&reason).map_err(|_| ProtocolErrorKind::InvalidCloseReason)?;
                 Ok(Self::new(code, Utf8Bytes::from_validated(reason)))
             }
         }
@@ -205,7 +194,11 @@ mod tests {
 
     #[test]
     fn parse_rejects_what_the_rfc_forbids() {
-        let err = |p: &'static [u8]| CloseFrame::parse(Bytes::from_static(p)).unwrap_err().code;
+        let err = |p: &'static [u8]| {
+            CloseFrame::parse(Bytes::from_static(p))
+                .unwrap_err()
+                .close_code()
+        };
         assert_eq!(err(&[0x03]), CloseCode::PROTOCOL_ERROR);
         assert_eq!(err(&[0x03, 0xED]), CloseCode::PROTOCOL_ERROR); // 1005
         assert_eq!(err(&[0x00, 0x00]), CloseCode::PROTOCOL_ERROR);

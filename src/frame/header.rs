@@ -1,7 +1,6 @@
 //! Frame header decoding and encoding: the one place for RFC 6455 §5.2.
 
-use crate::error::ProtocolError;
-use crate::frame::{CloseCode, Opcode};
+use crate::frame::{Opcode, ProtocolErrorKind};
 
 /// The three reserved bits of a frame header, as they sit in its first byte
 /// (RSV1 = 0x40, RSV2 = 0x20, RSV3 = 0x10).
@@ -72,10 +71,6 @@ pub struct FrameHeader {
     pub payload_len: u64,
 }
 
-fn protocol_error(reason: &'static str) -> ProtocolError {
-    ProtocolError::new(CloseCode::PROTOCOL_ERROR, reason)
-}
-
 impl FrameHeader {
     /// Decodes a header from the start of `buf`.
     ///
@@ -89,7 +84,7 @@ impl FrameHeader {
     /// 1002 for a reserved opcode, a fragmented or oversized control frame,
     /// a 64-bit length with the most significant bit set, or a length not in
     /// its minimal form.
-    pub fn decode(buf: &[u8]) -> Result<Option<(Self, usize)>, ProtocolError> {
+    pub fn decode(buf: &[u8]) -> Result<Option<(Self, usize)>, ProtocolErrorKind> {
         let [b0, b1, ..] = *buf else {
             return Ok(None);
         };
@@ -97,17 +92,17 @@ impl FrameHeader {
         let rsv = Rsv::from_first_byte(b0);
         // §5.2: "If an unknown opcode is received, the receiving endpoint
         // MUST _Fail the WebSocket Connection_."
-        let opcode = Opcode::from_u8(b0 & 0x0F).ok_or_else(|| protocol_error("reserved opcode"))?;
+        let opcode = Opcode::from_u8(b0 & 0x0F).ok_or(ProtocolErrorKind::ReservedOpcode)?;
         let masked = b1 & 0x80 != 0;
         let len7 = b1 & 0x7F;
         if opcode.is_control() {
             // §5.5: "All control frames MUST have a payload length of 125
             // bytes or less and MUST NOT be fragmented."
             if !fin {
-                return Err(protocol_error("fragmented control frame"));
+                return Err(ProtocolErrorKind::FragmentedControlFrame);
             }
             if usize::from(len7) > MAX_CONTROL_PAYLOAD {
-                return Err(protocol_error("control frame payload over 125 bytes"));
+                return Err(ProtocolErrorKind::ControlFrameTooLarge);
             }
         }
         let ext_len = match len7 {
@@ -124,7 +119,7 @@ impl FrameHeader {
                 let len = u16::from_be_bytes([buf[2], buf[3]]);
                 // §5.2: "the minimal number of bytes MUST be used to encode the length".
                 if len < 126 {
-                    return Err(protocol_error("non-minimal 16-bit payload length"));
+                    return Err(ProtocolErrorKind::NonMinimalLength);
                 }
                 u64::from(len)
             }
@@ -134,12 +129,10 @@ impl FrameHeader {
                 let len = u64::from_be_bytes(raw);
                 // §5.2: "the most significant bit MUST be 0".
                 if len >> 63 != 0 {
-                    return Err(protocol_error(
-                        "64-bit payload length with the high bit set",
-                    ));
+                    return Err(ProtocolErrorKind::LengthHighBitSet);
                 }
                 if len <= u64::from(u16::MAX) {
-                    return Err(protocol_error("non-minimal 64-bit payload length"));
+                    return Err(ProtocolErrorKind::NonMinimalLength);
                 }
                 len
             }
@@ -233,8 +226,10 @@ mod tests {
         }
     }
 
+    use crate::frame::CloseCode;
+
     fn decode_err(bytes: &[u8]) -> CloseCode {
-        FrameHeader::decode(bytes).unwrap_err().code
+        FrameHeader::decode(bytes).unwrap_err().close_code()
     }
 
     #[test]

@@ -230,14 +230,15 @@ impl IncomingRequest {
     ///
     /// [`LocalError::InvalidState`] if the subprotocol was not offered.
     pub fn accept(self, accept: Accept) -> Result<Open<Server>, LocalError> {
-        let (response, mut open) =
-            build_accept(&self.validated, &accept, self.config, self.supported)?;
+        let (response, extensions) = build_accept(&self.validated, &accept, self.supported)?;
         let mut head = Vec::with_capacity(256);
         head.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
         super::write_headers(&mut head, response.headers());
         head.extend_from_slice(b"\r\n");
-        open.engine.out.staged.extend_from_slice(&head);
-        open.receive(&self.early);
+        let mut open = Open::with_preface(self.config, extensions, Bytes::from(head));
+        // Frames that came behind the request: at most one read, and input
+        // is empty so far, so the receive limit cannot refuse them.
+        let _ = open.receive(&self.early);
         Ok(open)
     }
 
@@ -319,12 +320,14 @@ impl HandshakeError {
     }
 }
 
+/// The extensions a 101 response agreed to.
+type Negotiated = Vec<Box<dyn Extension>>;
+
 fn build_accept(
     validated: &Validated,
     accept: &Accept,
-    config: Config,
     supported: Vec<Box<dyn Extension>>,
-) -> Result<(Response<()>, Open<Server>), LocalError> {
+) -> Result<(Response<()>, Negotiated), LocalError> {
     let mut response = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .body(())
@@ -355,7 +358,7 @@ fn build_accept(
     for (name, value) in &accept.headers {
         headers.append(name, value.clone());
     }
-    Ok((response, Open::new(config, extensions)))
+    Ok((response, extensions))
 }
 
 /// The hyper/axum path (Python wsproto's `initiate_upgrade_connection`):
@@ -389,6 +392,7 @@ pub fn upgrade<B>(
     supported: Vec<Box<dyn Extension>>,
 ) -> Result<(Response<()>, Open<Server>), HandshakeError> {
     let validated = validate(request)?;
-    build_accept(&validated, &accept, config, supported)
+    build_accept(&validated, &accept, supported)
+        .map(|(response, extensions)| (response, Open::new(config, extensions)))
         .map_err(|e| HandshakeError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }

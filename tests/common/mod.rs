@@ -11,7 +11,7 @@ use bytes::Bytes;
 use wsproto::frame::{FrameHeader, Opcode, Rsv};
 use wsproto::{
     Client, CloseCode, Closed, Closing, Config, Event, LocalError, MaskKeySource, MessageKind,
-    Open, ProtocolError, Server,
+    Open, ProtocolError, Role, Server,
 };
 
 /// The masking key of hand-built client frames, and the seed of the pair
@@ -138,7 +138,7 @@ pub enum Conn {
     ClientClosing(Closing<Client>),
     ServerOpen(Open<Server>),
     ServerClosing(Closing<Server>),
-    Closed(Closed),
+    Closed(Finished),
     /// Only while a transition is in progress.
     Moved,
 }
@@ -165,9 +165,39 @@ macro_rules! open {
     };
 }
 
+/// What a finished connection reported, for either role.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    received: Option<wsproto::CloseFrame>,
+    error: Option<ProtocolError>,
+    clean: bool,
+}
+
+impl Finished {
+    fn of<R: Role>(closed: &Closed<R>) -> Self {
+        Self {
+            received: closed.close_received().cloned(),
+            error: closed.error().cloned(),
+            clean: closed.was_clean(),
+        }
+    }
+
+    pub fn received(&self) -> Option<&wsproto::CloseFrame> {
+        self.received.as_ref()
+    }
+
+    pub fn was_clean(&self) -> bool {
+        self.clean
+    }
+
+    pub fn error(&self) -> Option<&ProtocolError> {
+        self.error.as_ref()
+    }
+}
+
 impl Conn {
     pub fn receive(&mut self, data: &[u8]) {
-        live!(self, c => c.receive(data))
+        live!(self, c => c.receive(data)).expect("receive buffer has room")
     }
 
     pub fn receive_eof(&mut self) {
@@ -232,10 +262,14 @@ impl Conn {
 
     /// `Closing::into_closed`, keeping the result; panics if the close
     /// handshake is not over.
-    pub fn finish(&mut self) -> &Closed {
+    pub fn finish(&mut self) -> &Finished {
         *self = match std::mem::replace(self, Conn::Moved) {
-            Conn::ClientClosing(c) => Conn::Closed(c.into_closed().expect("client not closed yet")),
-            Conn::ServerClosing(c) => Conn::Closed(c.into_closed().expect("server not closed yet")),
+            Conn::ClientClosing(c) => Conn::Closed(Finished::of(
+                &c.into_closed().expect("client not closed yet"),
+            )),
+            Conn::ServerClosing(c) => Conn::Closed(Finished::of(
+                &c.into_closed().expect("server not closed yet"),
+            )),
             Conn::Closed(c) => Conn::Closed(c),
             _ => panic!("finish() on a connection that is not closing"),
         };

@@ -105,7 +105,7 @@ where
         if ws.is_closed() {
             return stream.shutdown().await;
         }
-        let recv = ws.receive_buffer();
+        let recv = ws.receive_buffer().map_err(std::io::Error::other)?;
         recv.reserve(64 * 1024);
         if stream.read_buf(recv).await? == 0 {
             ws.receive_eof();
@@ -164,7 +164,7 @@ pub async fn next_event<R: Role, P: Phase, S: AsyncRead + AsyncWrite + Unpin>(
             if ws.is_closed() {
                 return None;
             }
-            let recv = ws.receive_buffer();
+            let recv = ws.receive_buffer().expect("events were polled");
             recv.reserve(64 * 1024);
             if stream.read_buf(recv).await.unwrap() == 0 {
                 ws.receive_eof();

@@ -1,0 +1,577 @@
+//! The inbound path: the receive buffer and its bound, the frame decoder,
+//! and the message assembler. One route for every data frame, whole or
+//! streamed, compressed or not: unmask (and check text) as bytes arrive,
+//! then hand the frame's bytes to the message.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::Engine;
+use crate::config::MessageMode;
+use crate::error::{LocalError, ProtocolError};
+use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::extensions::Decoded;
+use crate::frame::{CloseFrame, FrameHeader, Opcode, ProtocolErrorKind, Rsv};
+use crate::lifecycle::Input;
+use crate::mask::apply_mask;
+use crate::role::Role;
+use crate::utf8::Utf8Validator;
+
+/// Most decompressed bytes one streamed event carries: a compressed piece
+/// that inflates to more is reported over several polls, so streaming
+/// memory is bounded by the read size, the inflater's window and this.
+pub(crate) const MAX_INFLATED_PIECE: usize = 64 * 1024;
+
+/// Where the decoder is in the inbound byte stream.
+#[derive(Debug, Default)]
+enum ReadState {
+    /// Waiting for a frame header.
+    #[default]
+    Header,
+    /// Inside a frame's payload. `consumed` payload bytes were already taken
+    /// out of the receive buffer; the first `scanned` bytes of the receive
+    /// buffer are already unmasked (and, for uncompressed text, checked).
+    Payload {
+        header: FrameHeader,
+        consumed: u64,
+        scanned: usize,
+    },
+}
+
+/// The data message being received.
+#[derive(Debug, Default)]
+struct Assembler {
+    kind: Option<MessageKind>,
+    /// Index of the extension that decodes this message, if any.
+    decoder: Option<usize>,
+    /// Payload bytes of the message so far (decoded size when compressed).
+    size: u64,
+    /// Whole-message mode: fragments so far. Also holds decoded output.
+    buf: BytesMut,
+    utf8: Utf8Validator,
+    /// Streaming text: bytes of a character split between pieces.
+    carry: BytesMut,
+    /// The decoder paused with output still to give.
+    decoder_owes: bool,
+}
+
+impl Assembler {
+    fn finish(&mut self) {
+        self.kind = None;
+        self.decoder = None;
+        self.size = 0;
+        self.utf8.reset();
+        self.carry.clear();
+        self.decoder_owes = false;
+    }
+}
+
+/// Everything the inbound direction holds.
+#[derive(Debug, Default)]
+pub(super) struct Inbound {
+    /// Received bytes not yet decoded.
+    buf: BytesMut,
+    /// The transport ended after the bytes in `buf`: a property of the byte
+    /// stream, like a FIN; the lifecycle changes (`Input::Eof`) only once
+    /// the decoder reaches it.
+    ended: bool,
+    read: ReadState,
+    msg: Assembler,
+}
+
+impl Inbound {
+    /// Frees what only decoding needs, once input no longer counts.
+    pub(super) fn release(&mut self) {
+        self.buf = BytesMut::new();
+        self.read = ReadState::Header;
+        self.msg = Assembler::default();
+    }
+}
+
+/// What one step of the decoder achieved.
+enum Step {
+    /// An event is ready.
+    Event(Event),
+    /// Progress was made; decode on.
+    Continue,
+    /// More bytes are needed.
+    Blocked,
+}
+
+impl<R: Role> Engine<R> {
+    // ---- the receive buffer and its bound ---------------------------------
+
+    /// How many bytes the receive buffer may hold before `receive` refuses
+    /// more: `max_receive_buffer`, or the rest of the frame being read when
+    /// that frame must be held whole and is larger.
+    fn receive_limit(&self) -> usize {
+        let frame_rest = match &self.inbound.read {
+            ReadState::Payload {
+                header, consumed, ..
+            } if self.holds_whole_frame(header) => header.payload_len - consumed,
+            _ => 0,
+        };
+        // max_frame_size bounds the frame's length; saturate on 32-bit.
+        let frame_rest = usize::try_from(frame_rest).unwrap_or(usize::MAX);
+        // A header must always fit, or a tiny limit could never progress.
+        self.config
+            .max_receive_buffer
+            .max(frame_rest)
+            .max(crate::frame::MAX_HEADER_LEN)
+    }
+
+    /// Whether a frame's payload is held until the frame is complete
+    /// (control frames, and uncompressed data in whole-message mode) rather
+    /// than consumed as it arrives.
+    fn holds_whole_frame(&self, header: &FrameHeader) -> bool {
+        header.opcode.is_control()
+            || (self.config.message_mode == MessageMode::Whole
+                && self.inbound.msg.decoder.is_none())
+    }
+
+    /// The back-pressure check: whether more input may be buffered now.
+    fn check_receive(&self) -> Result<(), LocalError> {
+        let buffered = self.inbound.buf.len();
+        let limit = self.receive_limit();
+        if buffered >= limit {
+            return Err(LocalError::ReceiveBufferFull { buffered, limit });
+        }
+        Ok(())
+    }
+
+    /// Bytes that may still be received before `receive` refuses input.
+    pub(crate) fn receive_capacity(&self) -> usize {
+        if !self.state.is_reading() || self.inbound.ended {
+            return usize::MAX;
+        }
+        self.receive_limit().saturating_sub(self.inbound.buf.len())
+    }
+
+    pub(crate) fn receive(&mut self, data: &[u8]) -> Result<(), LocalError> {
+        if !self.state.is_reading() || self.inbound.ended {
+            // RFC 6455 §5.5.1: after the peer's close "the endpoint MUST
+            // treat any data as ... discarded"; after a failure or the end
+            // of the transport nothing more counts either.
+            return Ok(());
+        }
+        self.check_receive()?;
+        self.inbound.buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// The receive buffer, for reading into it directly. Once input no
+    /// longer counts it is emptied on every call, so it holds at most one
+    /// read.
+    pub(crate) fn receive_buffer(&mut self) -> Result<&mut BytesMut, LocalError> {
+        if !self.state.is_reading() || self.inbound.ended {
+            self.inbound.buf.clear();
+        } else {
+            self.check_receive()?;
+        }
+        Ok(&mut self.inbound.buf)
+    }
+
+    pub(crate) fn receive_eof(&mut self) {
+        self.inbound.ended = true;
+    }
+
+    // ---- decoding ----------------------------------------------------------
+
+    /// Decodes the next event from buffered input.
+    pub(crate) fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        match self.decode_next() {
+            Ok(event) => Ok(event),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    fn decode_next(&mut self) -> Result<Option<Event>, ProtocolError> {
+        while self.state.is_reading() {
+            if matches!(self.inbound.read, ReadState::Header) {
+                let Some((header, len)) = FrameHeader::decode(&self.inbound.buf)? else {
+                    break;
+                };
+                self.check_header(&header)?;
+                self.inbound.buf.advance(len);
+                self.inbound.read = ReadState::Payload {
+                    header,
+                    consumed: 0,
+                    scanned: 0,
+                };
+            }
+            match self.read_payload()? {
+                Step::Event(event) => return Ok(Some(event)),
+                Step::Continue => {}
+                Step::Blocked => break,
+            }
+        }
+        Ok(self.at_end_of_input())
+    }
+
+    /// Input is exhausted: nothing more unless the transport has ended, in
+    /// which case the close is abnormal (1006) — wsproto's `receive_data(None)`.
+    fn at_end_of_input(&mut self) -> Option<Event> {
+        if !self.inbound.ended || !self.state.is_reading() {
+            return None;
+        }
+        self.transition(Input::Eof);
+        self.state.close_received().cloned().map(Event::Close)
+    }
+
+    /// Everything RFC 6455 lets us decide from a header, before its payload.
+    fn check_header(&mut self, header: &FrameHeader) -> Result<(), ProtocolError> {
+        // §5.1: "A server MUST NOT mask any frames that it sends to the
+        // client. A client MUST close a connection if it detects a masked
+        // frame." / "The server MUST close the connection upon receiving a
+        // frame that is not masked."
+        if R::IS_CLIENT && header.mask.is_some() {
+            return Err(ProtocolErrorKind::MaskedFrameFromServer.into());
+        }
+        if !R::IS_CLIENT && header.mask.is_none() {
+            return Err(ProtocolErrorKind::UnmaskedFrameFromClient.into());
+        }
+        // §5.2: "If a nonzero value is received and none of the negotiated
+        // extensions defines the meaning of such a nonzero value, the
+        // receiving endpoint MUST _Fail the WebSocket Connection_."
+        let starts_message = matches!(header.opcode, Opcode::Text | Opcode::Binary);
+        let allowed = if starts_message {
+            self.claimed_rsv
+        } else {
+            Rsv::NONE
+        };
+        if !header.rsv.difference(allowed).is_empty() {
+            return Err(ProtocolErrorKind::ReservedBitsSet.into());
+        }
+        if header.payload_len > self.config.max_frame_size {
+            return Err(ProtocolErrorKind::FrameTooLarge.into());
+        }
+        let msg = &mut self.inbound.msg;
+        match header.opcode {
+            // §5.4: fragments of one message are not interleaved with another.
+            Opcode::Continuation if msg.kind.is_none() => {
+                Err(ProtocolErrorKind::UnexpectedContinuation.into())
+            }
+            Opcode::Text | Opcode::Binary if msg.kind.is_some() => {
+                Err(ProtocolErrorKind::InterleavedMessage.into())
+            }
+            Opcode::Text | Opcode::Binary => {
+                msg.kind = Some(if header.opcode == Opcode::Text {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Binary
+                });
+                msg.decoder = None;
+                for (i, ext) in self.extensions.iter_mut().enumerate() {
+                    if ext.decode_start(header.rsv)? {
+                        msg.decoder = Some(i);
+                        break;
+                    }
+                }
+                self.check_message_size(header.payload_len)
+            }
+            Opcode::Continuation => self.check_message_size(header.payload_len),
+            Opcode::Close | Opcode::Ping | Opcode::Pong => Ok(()),
+        }
+    }
+
+    /// Fails early, from a header, a message that will go over the limit.
+    /// A compressed message is measured as it is decoded.
+    fn check_message_size(&self, frame_len: u64) -> Result<(), ProtocolError> {
+        let msg = &self.inbound.msg;
+        if msg.decoder.is_none()
+            && msg.size.saturating_add(frame_len) > self.config.max_message_size
+        {
+            return Err(ProtocolErrorKind::MessageTooLarge.into());
+        }
+        Ok(())
+    }
+
+    /// Adds `n` payload bytes to the message: the one place its size grows.
+    fn grow_message(&mut self, n: usize) -> Result<(), ProtocolError> {
+        let msg = &mut self.inbound.msg;
+        msg.size = msg.size.saturating_add(n as u64);
+        if msg.size > self.config.max_message_size {
+            return Err(ProtocolErrorKind::MessageTooLarge.into());
+        }
+        Ok(())
+    }
+
+    /// Advances inside a frame's payload.
+    fn read_payload(&mut self) -> Result<Step, ProtocolError> {
+        let ReadState::Payload {
+            header,
+            consumed,
+            scanned,
+        } = self.inbound.read
+        else {
+            return Ok(Step::Continue);
+        };
+        let remaining = header.payload_len - consumed;
+        // Bounded by the buffer length, so the cast cannot truncate.
+        let avail = remaining.min(self.inbound.buf.len() as u64) as usize;
+        let complete = avail as u64 == remaining;
+
+        if header.opcode.is_control() {
+            if !complete {
+                return Ok(Step::Blocked);
+            }
+            let mut payload = self.inbound.buf.split_to(avail);
+            if let Some(key) = header.mask {
+                apply_mask(&mut payload, key, 0);
+            }
+            self.inbound.read = ReadState::Header;
+            return self
+                .on_control(header.opcode, payload.freeze())
+                .map(Step::Event);
+        }
+
+        // Unmask (and check uncompressed text) as bytes arrive, so invalid
+        // UTF-8 fails fast even inside a frame that has not fully arrived.
+        if scanned < avail {
+            self.scan(&header, consumed, scanned, avail, complete)?;
+        }
+        if self.inbound.msg.decoder.is_some() {
+            return self.decode_piece(header, consumed, avail, complete);
+        }
+        let streaming = self.config.message_mode == MessageMode::Streaming;
+        if streaming && avail == 0 && !complete {
+            return Ok(Step::Blocked);
+        }
+        if !streaming && !complete {
+            return Ok(Step::Blocked);
+        }
+        // Whole mode takes the complete frame; streaming takes what is here.
+        let piece = self.inbound.buf.split_to(avail);
+        self.inbound.read = if complete {
+            ReadState::Header
+        } else {
+            ReadState::Payload {
+                header,
+                consumed: consumed + avail as u64,
+                scanned: 0,
+            }
+        };
+        self.grow_message(avail)?;
+        if streaming {
+            return self.emit_piece(piece.freeze(), complete, complete && header.fin);
+        }
+        self.on_data_frame(piece, header.fin)
+    }
+
+    /// Unmasks `buf[scanned..avail]` and, for uncompressed text, checks it.
+    fn scan(
+        &mut self,
+        header: &FrameHeader,
+        consumed: u64,
+        scanned: usize,
+        avail: usize,
+        complete: bool,
+    ) -> Result<(), ProtocolError> {
+        let fresh = &mut self.inbound.buf[scanned..avail];
+        if let Some(key) = header.mask {
+            apply_mask(fresh, key, (consumed as usize).wrapping_add(scanned));
+        }
+        let msg = &mut self.inbound.msg;
+        if msg.decoder.is_none() && msg.kind == Some(MessageKind::Text) {
+            // The rest of the message is all here, and no character is split
+            // before it: one validation pass, with no carry to track.
+            let ends_message = complete && header.fin && msg.utf8.pending_len() == 0;
+            let checked = if ends_message {
+                crate::utf8::validate(fresh)
+            } else {
+                msg.utf8.feed(fresh)
+            };
+            checked.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
+        }
+        if let ReadState::Payload { scanned, .. } = &mut self.inbound.read {
+            *scanned = avail;
+        }
+        Ok(())
+    }
+
+    /// Whole-message mode: a complete uncompressed data frame.
+    fn on_data_frame(&mut self, payload: BytesMut, fin: bool) -> Result<Step, ProtocolError> {
+        let buf = &mut self.inbound.msg.buf;
+        if !fin {
+            buf.extend_from_slice(&payload);
+            return Ok(Step::Continue);
+        }
+        let message = if buf.is_empty() {
+            // A single-frame message goes out without a copy.
+            payload.freeze()
+        } else {
+            buf.extend_from_slice(&payload);
+            buf.split().freeze()
+        };
+        self.finish_message(message).map(Step::Event)
+    }
+
+    /// The bytes of a message an extension decodes, fed as they arrive, in
+    /// both modes (RFC 7692 compresses the message, not the frame).
+    fn decode_piece(
+        &mut self,
+        header: FrameHeader,
+        consumed: u64,
+        avail: usize,
+        complete: bool,
+    ) -> Result<Step, ProtocolError> {
+        if avail == 0 && !complete && !self.inbound.msg.decoder_owes {
+            return Ok(Step::Blocked);
+        }
+        let streaming = self.config.message_mode == MessageMode::Streaming;
+        let max_out = if streaming {
+            MAX_INFLATED_PIECE
+        } else {
+            usize::MAX
+        };
+        let fin = complete && header.fin;
+        let msg = &mut self.inbound.msg;
+        let index = msg.decoder.unwrap_or_default();
+        let budget = self.config.max_message_size.saturating_sub(msg.size);
+        let start = msg.buf.len();
+        let Decoded {
+            consumed: used,
+            done,
+        } = self.extensions[index].decode(
+            &self.inbound.buf[..avail],
+            fin,
+            budget,
+            max_out,
+            &mut msg.buf,
+        )?;
+        let produced = self.inbound.msg.buf.len() - start;
+        if !done && used == 0 && produced == 0 {
+            return Err(ProtocolError::new(
+                crate::frame::CloseCode::INTERNAL_ERROR,
+                "extension made no progress",
+            ));
+        }
+        self.inbound.buf.advance(used);
+        self.inbound.msg.decoder_owes = !done;
+        let frame_done = complete && done;
+        self.inbound.read = if frame_done {
+            ReadState::Header
+        } else {
+            ReadState::Payload {
+                header,
+                consumed: consumed + used as u64,
+                scanned: avail - used,
+            }
+        };
+        self.grow_message(produced)?;
+        let msg = &mut self.inbound.msg;
+        if msg.kind == Some(MessageKind::Text) {
+            msg.utf8
+                .feed(&msg.buf[start..])
+                .map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
+        }
+        let message_done = fin && done;
+        if streaming && (produced > 0 || frame_done) {
+            let piece = self.inbound.msg.buf.split().freeze();
+            return self.emit_piece(piece, frame_done, message_done);
+        }
+        if message_done {
+            let message = self.inbound.msg.buf.split().freeze();
+            return self.finish_message(message).map(Step::Event);
+        }
+        // All of the frame's bytes so far are decoded: wait for the rest.
+        Ok(if done && !complete {
+            Step::Blocked
+        } else {
+            Step::Continue
+        })
+    }
+
+    /// Ends a whole message.
+    fn finish_message(&mut self, message: Bytes) -> Result<Event, ProtocolError> {
+        let msg = &mut self.inbound.msg;
+        let kind = msg.kind;
+        let finished = msg.utf8.finish();
+        msg.finish();
+        match kind {
+            Some(MessageKind::Text) => {
+                finished.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
+                Ok(Event::Text(Utf8Bytes::from_validated(message)))
+            }
+            _ => Ok(Event::Binary(message)),
+        }
+    }
+
+    /// Streaming mode: reports a piece of a message. Text pieces are cut at
+    /// a character boundary; the split character's bytes wait for the next
+    /// piece.
+    fn emit_piece(
+        &mut self,
+        piece: Bytes,
+        frame_finished: bool,
+        message_finished: bool,
+    ) -> Result<Step, ProtocolError> {
+        let msg = &mut self.inbound.msg;
+        let kind = msg.kind;
+        if message_finished {
+            let finished = msg.utf8.finish();
+            if kind == Some(MessageKind::Text) {
+                finished.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
+            }
+        }
+        let event = match kind {
+            Some(MessageKind::Text) => {
+                // Bytes of an unfinished character at the end of the stream
+                // so far; they are the tail of `carry ++ piece`.
+                let pending = if message_finished {
+                    0
+                } else {
+                    msg.utf8.pending_len()
+                };
+                let data = if msg.carry.is_empty() && pending == 0 {
+                    piece
+                } else {
+                    msg.carry.extend_from_slice(&piece);
+                    let whole = msg.carry.len() - pending;
+                    msg.carry.split_to(whole).freeze()
+                };
+                Event::TextChunk {
+                    data: Utf8Bytes::from_validated(data),
+                    frame_finished,
+                    message_finished,
+                }
+            }
+            _ => Event::BinaryChunk {
+                data: piece,
+                frame_finished,
+                message_finished,
+            },
+        };
+        if message_finished {
+            msg.finish();
+        }
+        Ok(Step::Event(event))
+    }
+
+    fn on_control(&mut self, opcode: Opcode, payload: Bytes) -> Result<Event, ProtocolError> {
+        match opcode {
+            Opcode::Ping => {
+                if self.config.auto_pong {
+                    self.answer_ping(&payload);
+                }
+                Ok(Event::Ping(payload))
+            }
+            Opcode::Pong => Ok(Event::Pong(payload)),
+            _ => {
+                let frame = CloseFrame::parse(payload)?;
+                self.transition(Input::RecvClose(frame.clone()));
+                // §5.5.1: "If an endpoint receives a Close frame and did not
+                // previously send a Close frame, the endpoint MUST send a
+                // Close frame in response." The reply echoes the peer's code
+                // and reason ("typically echos the status code it
+                // received"); a close without a code is answered with one
+                // without a code. A pong still owed answers a ping that came
+                // before this close (§5.5.3 exempts only pings received
+                // after a Close), so it goes out ahead of the reply.
+                if self.config.auto_close {
+                    self.queue_close(&frame);
+                }
+                Ok(Event::Close(frame))
+            }
+        }
+    }
+}
