@@ -224,7 +224,11 @@ async fn rejection(mut rejected: Rejected, stream: &mut TcpStream, buf: &mut [u8
             }
             match stream.read(buf).await {
                 Ok(0) | Err(_) => rejected.receive_eof(),
-                Ok(n) => rejected.receive(&buf[..n]),
+                Ok(n) => {
+                    if rejected.receive(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
             }
         }
     })

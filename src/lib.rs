@@ -49,7 +49,7 @@ mod role;
 pub mod utf8;
 
 pub use config::{Config, MessageMode};
-pub use error::{HandshakeError, LocalError, ProtocolError};
+pub use error::{HandshakeError, HandshakeErrorKind, LocalError, ProtocolError};
 pub use event::{Event, MessageKind, Utf8Bytes};
 pub use frame::{CloseCode, CloseFrame, Opcode};
 pub use handshake::Pending;
