@@ -53,6 +53,6 @@ pub use error::{HandshakeError, HandshakeErrorKind, LocalError, ProtocolError};
 pub use event::{Event, MessageKind, Utf8Bytes};
 pub use frame::{CloseCode, CloseFrame, Opcode};
 pub use handshake::Pending;
-pub use keys::{FixedKey, MaskKeySource, OsRandomKeys};
+pub use keys::{FixedKey, MaskKeySource, OsRandomKeys, RandomnessError};
 pub use phase::{Closed, Closing, Connection, Open};
 pub use role::{Client, Role, Server};

@@ -16,7 +16,7 @@ use super::{Pending, accept_key, extension_offers, header_has_token, header_list
 use crate::config::Config;
 use crate::error::HandshakeError;
 use crate::extensions::Extension;
-use crate::keys::{MaskKeySource, OsRandomKeys};
+use crate::keys::OsRandomKeys;
 use crate::phase::Open;
 use crate::role::Client;
 
@@ -170,6 +170,9 @@ pub(crate) struct SentRequest {
     request: Request<()>,
     key: String,
     target: Option<Target>,
+    /// Seeded for the nonce; masks the open connection's frames. Boxed
+    /// here, as the connection takes it, so that `Pending` stays small.
+    keys: Box<OsRandomKeys>,
 }
 
 impl Pending<Client> {
@@ -223,11 +226,16 @@ impl Pending<Client> {
                 HeaderValue::from_str(&host).map_err(|_| HandshakeError::local("invalid host"))?;
             parts.headers.insert(HOST, host);
         }
+        // §4.1, item 7: "The request MUST include a header field with the
+        // name |Sec-WebSocket-Key|. The value of this header field MUST be a
+        // nonce consisting of a randomly selected 16-byte value that has
+        // been base64-encoded". No OS randomness, no handshake: the same
+        // generator masks the frames (§10.3), see `crate::keys`.
+        let mut keys = OsRandomKeys::new()
+            .map(Box::new)
+            .map_err(|err| HandshakeError::local(err.to_string()))?;
         let mut nonce = [0u8; 16];
-        let mut keys = OsRandomKeys::default();
-        for chunk in nonce.chunks_mut(4) {
-            chunk.copy_from_slice(&keys.next_key());
-        }
+        keys.fill(&mut nonce);
         let key = base64::engine::general_purpose::STANDARD.encode(nonce);
         let headers = &mut parts.headers;
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
@@ -262,6 +270,7 @@ impl Pending<Client> {
                 request: Request::from_parts(parts, ()),
                 key,
                 target,
+                keys,
             }),
             _role: PhantomData,
         };
@@ -346,7 +355,10 @@ impl Pending<Client> {
                 "server did not switch protocols",
             ));
         }
-        let Some(SentRequest { request, key, .. }) = self.request.take() else {
+        let Some(SentRequest {
+            request, key, keys, ..
+        }) = self.request.take()
+        else {
             return Err(HandshakeError::local("no request was sent"));
         };
         let headers = response.headers();
@@ -409,7 +421,9 @@ impl Pending<Client> {
                 .map_err(|e| refuse_with(e.reason))?;
             accepted.push(ext);
         }
-        Ok(Open::new(self.config, accepted))
+        let mut open = Open::new(self.config, accepted);
+        open.set_mask_source(keys);
+        Ok(open)
     }
 }
 
@@ -717,5 +731,26 @@ impl Chunked {
             Data(_) | DataCr | DataLf | Done => self.line_len = 0,
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::test_hook::without_os_randomness;
+
+    /// RFC 6455 §4.1: the key is "a nonce consisting of a randomly selected
+    /// 16-byte value"; §10.3: masking keys must not be predictable. Without
+    /// OS randomness the handshake must not start.
+    #[test]
+    fn no_handshake_without_os_randomness() {
+        let request = || Request::get("ws://example.com/").body(()).unwrap();
+        let err = without_os_randomness(|| {
+            Pending::<Client>::new(request(), Config::default(), Vec::new())
+        })
+        .unwrap_err();
+        assert_eq!(err.kind, crate::HandshakeErrorKind::Local);
+        assert!(err.reason.contains("random"), "{err}");
+        assert!(Pending::<Client>::new(request(), Config::default(), Vec::new()).is_ok());
     }
 }
