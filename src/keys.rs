@@ -1,33 +1,7 @@
 //! Where client masking keys come from: a pluggable [`MaskKeySource`], by
 //! default [`OsRandomKeys`], a ChaCha20 generator seeded from the operating
-//! system's random generator.
-//!
-//! # When the OS generator fails
-//!
-//! RFC 6455 §5.3: "The masking key needs to be unpredictable; thus, the
-//! masking key MUST be derived from a strong source of entropy", and §10.3
-//! explains why (a proxy's cache can be poisoned by a client whose masks
-//! its script can predict). So keys never come from a fixed seed:
-//!
-//! - [`OsRandomKeys::new`] asks the OS for a 256-bit seed once and fails
-//!   with a [`RandomnessError`] if it cannot get one. After that, keys come
-//!   from ChaCha20 over that seed and nothing can fail any more: there is no
-//!   later refill that could run dry, so [`MaskKeySource::next_key`] stays
-//!   infallible without needing a fallback.
-//! - The client handshake ([`Pending::<Client>::new`](crate::handshake::Pending))
-//!   builds one, takes the `Sec-WebSocket-Key` nonce from it, and installs it
-//!   as the open connection's mask source; if the OS generator fails, the
-//!   handshake fails with a [`HandshakeError`](crate::HandshakeError) of kind
-//!   [`Local`](crate::HandshakeErrorKind::Local) before a byte is written.
-//! - [`OsRandomKeys::default`] exists for connections built without a
-//!   handshake ([`Open::new`](crate::Open::new)), which pick a source on
-//!   their first masked frame and cannot report an error there. It is
-//!   `new()` when the OS generator works; when it does not, the seed is drawn
-//!   from the standard library's per-thread hash keys (`RandomState`, which
-//!   std itself takes from the OS when the thread first hashes), so the keys
-//!   are still secret, never a constant sequence. Prefer `new` and
-//!   [`Open::set_mask_source`](crate::Open::set_mask_source) where the
-//!   failure can be handled.
+//! system's random generator ([`OsRandomKeys`] says what happens when the
+//! OS generator fails).
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -52,8 +26,34 @@ pub struct RandomnessError(getrandom::Error);
 
 /// Keys from ChaCha20 seeded once with 256 bits from the OS random
 /// generator (`getrandom`): no system call per frame, and no failure after
-/// construction. See the [module docs](self) for what happens when the OS
-/// generator fails.
+/// construction.
+///
+/// # When the OS generator fails
+///
+/// RFC 6455 §5.3: "The masking key needs to be unpredictable; thus, the
+/// masking key MUST be derived from a strong source of entropy", and §10.3
+/// explains why (a proxy's cache can be poisoned by a client whose masks
+/// its script can predict). So keys never come from a fixed seed:
+///
+/// - [`OsRandomKeys::new`] asks the OS for a 256-bit seed once and fails
+///   with a [`RandomnessError`] if it cannot get one. After that, keys come
+///   from ChaCha20 over that seed and nothing can fail any more: there is no
+///   later refill that could run dry, so [`MaskKeySource::next_key`] stays
+///   infallible without needing a fallback.
+/// - The client handshake ([`Pending::<Client>::new`](crate::handshake::Pending))
+///   builds one, takes the `Sec-WebSocket-Key` nonce from it, and installs it
+///   as the open connection's mask source; if the OS generator fails, the
+///   handshake fails with a [`HandshakeError`](crate::HandshakeError) of kind
+///   [`Local`](crate::HandshakeErrorKind::Local) before a byte is written.
+/// - [`OsRandomKeys::default`] exists for connections built without a
+///   handshake ([`Open::new`](crate::Open::new)), which pick a source on
+///   their first masked frame and cannot report an error there. It is
+///   `new()` when the OS generator works; when it does not, the seed is drawn
+///   from the standard library's per-thread hash keys (`RandomState`, which
+///   std itself takes from the OS when the thread first hashes), so the keys
+///   are still secret, never a constant sequence. Prefer `new` and
+///   [`Open::set_mask_source`](crate::Open::set_mask_source) where the
+///   failure can be handled.
 pub struct OsRandomKeys {
     rng: ChaCha20Rng,
 }
@@ -64,7 +64,9 @@ impl OsRandomKeys {
     /// ```
     /// use wsproto::{MaskKeySource, OsRandomKeys};
     /// let mut keys = OsRandomKeys::new()?;
-    /// assert_ne!(keys.next_key(), keys.next_key()); // almost surely
+    /// let first: Vec<[u8; 4]> = (0..4).map(|_| keys.next_key()).collect();
+    /// let second: Vec<[u8; 4]> = (0..4).map(|_| keys.next_key()).collect();
+    /// assert_ne!(first, second);
     /// # Ok::<(), wsproto::RandomnessError>(())
     /// ```
     ///
@@ -91,8 +93,8 @@ impl OsRandomKeys {
 
 impl Default for OsRandomKeys {
     /// [`OsRandomKeys::new`], or when the OS generator fails, a generator
-    /// seeded from std's per-thread secret hash keys (see the
-    /// [module docs](self)).
+    /// seeded from std's per-thread secret hash keys (see
+    /// [`OsRandomKeys`]).
     fn default() -> Self {
         Self::new().unwrap_or_else(|_| Self::from_seed(std_hash_seed()))
     }
