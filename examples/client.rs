@@ -48,19 +48,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(url: &str) -> Result<(), Error> {
-    let uri: http::Uri = url.parse()?;
-    match uri.scheme_str() {
-        Some("ws") => {}
-        Some("wss") => return Err("wss:// needs TLS, which this example does not do".into()),
-        _ => return Err("the URL must start with ws://".into()),
+    // One parse: the request to send and where to send it.
+    let (mut pending, request) = Pending::<Client>::from_url(url, Config::default(), Vec::new())?;
+    let target = pending.target().ok_or("the URL has no host")?.clone();
+    if target.tls {
+        return Err("wss:// needs TLS, which this example does not do".into());
     }
-    let host = uri.host().ok_or("the URL has no host")?;
-    // An IPv6 literal comes bracketed out of the URI.
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let mut stream = TcpStream::connect((host, uri.port_u16().unwrap_or(80))).await?;
+    let mut stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
     stream.set_nodelay(true)?;
 
-    let (mut pending, request) = Pending::<Client>::from_url(url, Config::default(), Vec::new())?;
     stream.write_all(&request).await?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut ws = loop {
@@ -224,7 +220,11 @@ async fn rejection(mut rejected: Rejected, stream: &mut TcpStream, buf: &mut [u8
             }
             match stream.read(buf).await {
                 Ok(0) | Err(_) => rejected.receive_eof(),
-                Ok(n) => rejected.receive(&buf[..n]),
+                Ok(n) => {
+                    if rejected.receive(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
             }
         }
     })

@@ -24,7 +24,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use wsproto::handshake::{Accept, upgrade};
+use wsproto::handshake::{Accept, UpgradeError, upgrade};
 use wsproto::{Config, Event, HandshakeError, Open, Server};
 
 const PAGE: &str = r#"<!doctype html>
@@ -90,7 +90,14 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
             let (parts, ()) = response.into_parts();
             Ok(Response::from_parts(parts, Full::new(Bytes::new())))
         }
-        Err(err) => Ok(rejection(&err)),
+        Err(UpgradeError::Request(err)) => Ok(rejection(&err)),
+        // The request was fine but our `Accept` was not: our bug, a 500.
+        Err(err) => {
+            eprintln!("upgrade: {err}");
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = err.status();
+            Ok(response)
+        }
     }
 }
 

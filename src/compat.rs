@@ -439,11 +439,20 @@ impl WSConnection {
                 }
             },
             (Inner::ClientRejected(mut rejected), data) => {
-                match data {
+                let outcome = match data {
                     Some(data) => rejected.receive(data),
-                    None => rejected.receive_eof(),
+                    None => {
+                        rejected.receive_eof();
+                        Ok(())
+                    }
+                };
+                let next = self.rejected_body(rejected);
+                // A malformed (chunked) body cannot be read further.
+                if outcome.is_err() {
+                    Inner::Closed
+                } else {
+                    next
                 }
-                self.rejected_body(rejected)
             }
             (_, None) => Inner::Closed,
             (inner, Some(_)) => inner,

@@ -105,34 +105,115 @@ pub enum LocalError {
         /// What went wrong.
         reason: String,
     },
-    /// The operation does not fit the current handshake state (facade only).
+    /// The operation does not fit the current handshake state (the
+    /// [`compat`](crate::compat) facade only).
     #[error("{0}")]
     InvalidState(Cow<'static, str>),
+    /// The subprotocol passed to
+    /// [`IncomingRequest::accept`](crate::handshake::IncomingRequest::accept)
+    /// or [`upgrade`](crate::handshake::upgrade) is not one the client
+    /// offered (RFC 6455 §4.2.2: "The value chosen MUST be derived from the
+    /// client's handshake").
+    #[error("subprotocol {0:?} was not offered by the client")]
+    SubprotocolNotOffered(String),
+    /// A value given to `accept` cannot be written as an HTTP header value
+    /// (for example a subprotocol with a control character).
+    #[error("invalid header value in the accept: {0}")]
+    InvalidAcceptHeader(Cow<'static, str>),
 }
 
-/// The opening handshake failed. Carries the HTTP status a server should
-/// answer with (Python wsproto's `RemoteProtocolError` event hint during the
-/// handshake); a client has nothing to answer and just closes the transport.
+/// The opening handshake failed.
+///
+/// [`kind`](Self::kind) says which side found the fault, and with it what
+/// [`status`](Self::status) means: on a server, the HTTP status to answer
+/// with (Python wsproto's `RemoteProtocolError` event hint during the
+/// handshake); on a client, the status the server sent, if any. A client
+/// has nothing to answer and just closes the transport.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("handshake failed ({status}): {reason}")]
+#[non_exhaustive]
 pub struct HandshakeError {
-    /// The status to answer with: 400, 426 (with `Sec-WebSocket-Version: 13`),
-    /// 431, or for a client-side failure the status that was received.
+    /// By [`kind`](Self::kind):
+    /// - [`BadRequest`](HandshakeErrorKind::BadRequest) (server side): the
+    ///   status to answer with: 400, 426 (with `Sec-WebSocket-Version: 13`)
+    ///   or 431.
+    /// - [`BadResponse`](HandshakeErrorKind::BadResponse) (client side): the
+    ///   status the server sent. A 101 that fails the checks of RFC 6455
+    ///   §4.1 (wrong `Sec-WebSocket-Accept`, an extension or subprotocol not
+    ///   offered…) is reported with 101: the status is what was received,
+    ///   and the kind says the client refused it.
+    /// - [`MalformedResponse`](HandshakeErrorKind::MalformedResponse) (client
+    ///   side): no status could be read; 502 Bad Gateway, as a proxy would
+    ///   report an unreadable answer.
+    /// - [`Local`](HandshakeErrorKind::Local): 500; nothing came from the peer.
     pub status: StatusCode,
     /// What went wrong.
     pub reason: Cow<'static, str>,
+    /// Who found the fault, and so what `status` means.
+    pub kind: HandshakeErrorKind,
+}
+
+/// Which side found a [`HandshakeError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeErrorKind {
+    /// A server refused the request; the status is the answer to send.
+    BadRequest,
+    /// A client refused the response; the status is the one it carried.
+    BadResponse,
+    /// A client could not read the response as HTTP/1.1; the status is 502.
+    MalformedResponse,
+    /// The handshake could not start here: the request or URL given to the
+    /// client was invalid, or the OS random generator failed while making
+    /// the `Sec-WebSocket-Key`. The status is 500.
+    Local,
 }
 
 impl HandshakeError {
-    /// A handshake error with a status hint and a reason.
+    /// A server-side handshake error ([`HandshakeErrorKind::BadRequest`])
+    /// with the status to answer and a reason.
+    ///
+    /// ```
+    /// let err = wsproto::HandshakeError::new(http::StatusCode::BAD_REQUEST, "no Host");
+    /// assert_eq!(err.to_http_response().status(), 400);
+    /// ```
     pub fn new(status: StatusCode, reason: impl Into<Cow<'static, str>>) -> Self {
         Self {
             status,
             reason: reason.into(),
+            kind: HandshakeErrorKind::BadRequest,
         }
     }
 
     pub(crate) fn bad_request(reason: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, reason)
+    }
+
+    /// A client refused a response that carried `status`.
+    pub(crate) fn bad_response(status: StatusCode, reason: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+            kind: HandshakeErrorKind::BadResponse,
+        }
+    }
+
+    /// A client could not read the response at all.
+    pub(crate) fn malformed_response(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status: StatusCode::BAD_GATEWAY,
+            reason: reason.into(),
+            kind: HandshakeErrorKind::MalformedResponse,
+        }
+    }
+
+    /// The handshake could not start (invalid input from the caller, no
+    /// OS randomness).
+    pub(crate) fn local(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            reason: reason.into(),
+            kind: HandshakeErrorKind::Local,
+        }
     }
 }

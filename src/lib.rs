@@ -50,10 +50,10 @@ mod role;
 pub mod utf8;
 
 pub use config::{Config, MessageMode};
-pub use error::{HandshakeError, LocalError, ProtocolError};
+pub use error::{HandshakeError, HandshakeErrorKind, LocalError, ProtocolError};
 pub use event::{Event, MessageKind, Utf8Bytes};
 pub use frame::{CloseCode, CloseFrame, Opcode, ProtocolErrorKind};
 pub use handshake::Pending;
-pub use keys::{FixedKey, MaskKeySource, OsRandomKeys};
+pub use keys::{FixedKey, MaskKeySource, OsRandomKeys, RandomnessError};
 pub use phase::{Closed, Closing, Connection, Open, RemoteClosing, WebSocket};
 pub use role::{Client, Role, Server};

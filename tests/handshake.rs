@@ -5,9 +5,12 @@
 use bytes::Bytes;
 use http::StatusCode;
 use wsproto::handshake::{
-    Accept, ClientHandshake, IncomingRequest, RejectData, ServerHandshake, accept_key, upgrade,
+    Accept, ClientHandshake, IncomingRequest, RejectData, ServerHandshake, UpgradeError,
+    accept_key, upgrade,
 };
-use wsproto::{Client, Config, Event, HandshakeError, LocalError, Open, Pending, Server};
+use wsproto::{
+    Client, Config, Event, HandshakeError, HandshakeErrorKind, LocalError, Open, Pending, Server,
+};
 
 /// Whole, 1-byte and odd-sized chunks.
 const CHUNKINGS: [usize; 3] = [usize::MAX, 1, 7];
@@ -279,12 +282,15 @@ fn a_server_cannot_select_an_unoffered_subprotocol() {
         usize::MAX,
     )
     .unwrap();
-    assert!(matches!(
-        request.accept(Accept::new().subprotocol("superchat")),
-        Err(LocalError::InvalidState(_))
-    ));
+    assert_eq!(
+        request
+            .accept(Accept::new().subprotocol("superchat"))
+            .unwrap_err(),
+        LocalError::SubprotocolNotOffered("superchat".into())
+    );
 
-    // The hyper path reports the same misuse as a 500.
+    // The hyper path reports the same misuse as the caller's error, not the
+    // request's; a server answers it with 500.
     let request = http::Request::get("/chat")
         .header("host", "example.com")
         .header("upgrade", "websocket")
@@ -301,7 +307,19 @@ fn a_server_cannot_select_an_unoffered_subprotocol() {
         Vec::new(),
     )
     .unwrap_err();
-    assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        err,
+        UpgradeError::Accept(LocalError::SubprotocolNotOffered("other".into()))
+    );
+    assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // A bad request is the request's error, with its status hint.
+    let mut bad = request.clone();
+    bad.headers_mut().remove("sec-websocket-key");
+    let err = upgrade(&bad, Accept::new(), Config::default(), Vec::new()).unwrap_err();
+    let UpgradeError::Request(err) = err else {
+        panic!("expected a request error, got {err:?}");
+    };
+    assert_eq!(err.status, StatusCode::BAD_REQUEST);
     let (response, _) = upgrade(
         &request,
         Accept::new().subprotocol("chat"),
@@ -615,15 +633,15 @@ fn a_rejection_streams_its_body_across_reads() {
             }
         };
         for piece in rest.chunks(chunk.min(rest.len().max(1))) {
-            rejected.receive(piece);
+            rejected.receive(piece).unwrap();
             drain(&mut rejected);
         }
         drain(&mut rejected);
         // The rest of the body in a later read, followed by bytes past the
         // body's end, which are dropped.
-        rejected.receive(b"den");
+        rejected.receive(b"den").unwrap();
         drain(&mut rejected);
-        rejected.receive(b"trailing garbage");
+        rejected.receive(b"trailing garbage").unwrap();
         drain(&mut rejected);
         assert_eq!(body, b"forbidden", "chunk {chunk}");
         assert_eq!(finished, 1, "the end is reported once");
@@ -750,4 +768,309 @@ fn the_client_request_has_every_required_header() {
         Pending::<Client>::from_url("ftp://example.com/", Config::default(), Vec::new()).is_err()
     );
     assert!(Pending::<Client>::from_url("/no-host", Config::default(), Vec::new()).is_err());
+}
+
+// ---- failing early: bytes that cannot begin HTTP/1.1 ------------------------------
+
+/// Feeds `bytes` one at a time to a server; returns how many were taken
+/// before the error, or `None` when every byte left it pending.
+fn server_fails_at(bytes: &[u8]) -> Option<(usize, HandshakeError)> {
+    let mut pending = Pending::<Server>::new(Config::default(), Vec::new());
+    for (i, b) in bytes.iter().enumerate() {
+        match pending.receive(&[*b]) {
+            Ok(ServerHandshake::Pending(p)) => pending = p,
+            Ok(ServerHandshake::Request(_)) => panic!("{bytes:?} was accepted"),
+            Err(err) => return Some((i, err)),
+        }
+    }
+    None
+}
+
+fn client_fails_at(bytes: &[u8]) -> Option<(usize, HandshakeError)> {
+    let (mut pending, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+    for (i, b) in bytes.iter().enumerate() {
+        match pending.receive(&[*b]) {
+            Ok(ClientHandshake::Pending(p)) => pending = p,
+            Ok(_) => panic!("{bytes:?} was accepted"),
+            Err(err) => return Some((i, err)),
+        }
+    }
+    None
+}
+
+/// The start of a TLS 1.2 ClientHello record: handshake (0x16), TLS 1.0.
+const CLIENT_HELLO: &[u8] = &[
+    0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+];
+
+#[test]
+fn a_server_fails_a_tls_client_hello_at_its_first_byte() {
+    let (at, err) = server_fails_at(CLIENT_HELLO).expect("rejected");
+    assert_eq!(at, 0);
+    assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    // Whole, too.
+    let err = Pending::<Server>::new(Config::default(), Vec::new())
+        .receive(CLIENT_HELLO)
+        .unwrap_err();
+    assert_eq!(err.status, StatusCode::BAD_REQUEST);
+}
+
+#[test]
+fn a_server_fails_a_request_line_at_the_byte_that_rules_it_out() {
+    // (input, index of the first byte that rules out an HTTP/1.1 request line)
+    let cases: &[(&[u8], usize)] = &[
+        (b"\x00", 0),
+        (b" GET / HTTP/1.1\r\n", 0),
+        (b"G(T / HTTP/1.1\r\n", 1),
+        (b"GET  / HTTP/1.1\r\n", 4),
+        (b"GET /\x01 HTTP/1.1\r\n", 5),
+        (b"GET / HTTP/2.0\r\n", 11),
+        (b"GET / http/1.1\r\n", 6),
+        (b"GET / HTTP/1.x\r\n", 13),
+        (b"GET / HTTP/1.1 \r\n", 14),
+        (b"GET / HTTP/1.1\n", 14),
+        (b"GET / HTTP/1.1\r\r", 15),
+        (b"GET /\r\n", 5),
+        (b"GET\r\n", 3),
+        (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 11),
+    ];
+    for (input, expected) in cases {
+        let (at, err) = server_fails_at(input)
+            .unwrap_or_else(|| panic!("{:?} stayed pending", String::from_utf8_lossy(input)));
+        assert_eq!(at, *expected, "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+    }
+    // Every prefix of a valid request line stays pending.
+    assert!(server_fails_at(b"GET /chat?x=1 HTTP/1.1\r\nHost: a\r\n").is_none());
+    assert!(server_fails_at(b"M-SEARCH * HTTP/1.0\r\n").is_none());
+}
+
+#[test]
+fn a_client_fails_a_response_that_is_not_http_1() {
+    let cases: &[(&[u8], usize)] = &[
+        (CLIENT_HELLO, 0),
+        (b"\x15\x03\x03\x00\x02\x02\x28", 0), // a TLS alert
+        (b"SSH-2.0-OpenSSH_9.6\r\n", 0),
+        (b"HTTP/2 200\r\n", 5),
+        (b"HTTP/1.1 1O1 Nope\r\n", 10),
+        (b"HTTP/1.1  101\r\n", 9),
+        (b"HTTP/1.1 101 Switching\x01\r\n", 22),
+        (b"HTTP/1.1 101\n", 12),
+    ];
+    for (input, expected) in cases {
+        let (at, _) = client_fails_at(input)
+            .unwrap_or_else(|| panic!("{:?} stayed pending", String::from_utf8_lossy(input)));
+        assert_eq!(at, *expected, "{:?}", String::from_utf8_lossy(input));
+    }
+    assert!(client_fails_at(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n").is_none());
+    assert!(client_fails_at(b"HTTP/1.0 404\r\nA: b\r\n").is_none());
+}
+
+// ---- statuses ----------------------------------------------------------------------
+
+#[test]
+fn a_missing_version_is_a_bad_request_and_an_unknown_one_426() {
+    let err = server(&request(&[GET, HOST, UPGRADE, CONNECTION, KEY])).unwrap_err();
+    assert_eq!(err.status, StatusCode::BAD_REQUEST, "{err}");
+    // No `Sec-WebSocket-Version: 13` header: that is the 426 answer.
+    let response = String::from_utf8(err.to_response().to_vec()).unwrap();
+    let head = &response[..response.find("\r\n\r\n").unwrap()];
+    assert!(
+        !head.to_ascii_lowercase().contains("sec-websocket-version"),
+        "{head}"
+    );
+    for version in ["8", "14", "13, 8", "abc"] {
+        let version = format!("Sec-WebSocket-Version: {version}");
+        let err = server(&request(&[GET, HOST, UPGRADE, CONNECTION, KEY, &version])).unwrap_err();
+        assert_eq!(err.status, StatusCode::UPGRADE_REQUIRED, "{version}");
+    }
+}
+
+#[test]
+fn a_client_failure_carries_the_status_received() {
+    // A 101 whose accept value is wrong: the status received is 101.
+    let (client, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+    let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                    Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    let err = client.receive(response.as_bytes()).unwrap_err();
+    assert_eq!(err.status, StatusCode::SWITCHING_PROTOCOLS, "{err}");
+    // The same through `finish`, with another status.
+    let (client, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+    let response = http::Response::builder().status(503).body(()).unwrap();
+    assert_eq!(
+        client.finish(&response).unwrap_err().status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+// ---- chunked rejection bodies --------------------------------------------------------
+
+/// Feeds a rejection split at `cut` and collects the body and how many times
+/// its end was reported.
+fn chunked_body(wire: &[u8], cuts: &[usize]) -> (Vec<u8>, usize) {
+    let (client, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+    let head_end = wire.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let ClientHandshake::Rejected(mut rejected) = client.receive(&wire[..head_end]).unwrap() else {
+        panic!("expected Rejected");
+    };
+    let mut body = Vec::new();
+    let mut finished = 0;
+    let mut from = head_end;
+    for &cut in cuts.iter().chain(std::iter::once(&wire.len())) {
+        let cut = cut.clamp(from, wire.len());
+        let _ = rejected.receive(&wire[from..cut]);
+        from = cut;
+        while let Some(piece) = rejected.poll_body() {
+            body.extend_from_slice(&piece.data);
+            finished += usize::from(piece.body_finished);
+        }
+    }
+    (body, finished)
+}
+
+#[test]
+fn a_chunked_rejection_body_is_decoded_at_every_split() {
+    let wire: &[u8] = b"HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n\
+        4\r\nforb\r\n5;name=\"v\"\r\nidden\r\nA\r\n, go away\n\r\n0\r\nX-Trailer: t\r\n\r\nNEXT";
+    for cut in 0..=wire.len() {
+        let (body, finished) = chunked_body(wire, &[cut]);
+        assert_eq!(body, b"forbidden, go away\n", "cut at {cut}");
+        assert_eq!(finished, 1, "cut at {cut}");
+    }
+    // Every byte on its own.
+    let cuts: Vec<usize> = (0..wire.len()).collect();
+    let (body, finished) = chunked_body(wire, &cuts);
+    assert_eq!(body, b"forbidden, go away\n");
+    assert_eq!(finished, 1);
+}
+
+// ---- from_url ----------------------------------------------------------------------
+
+#[test]
+fn from_url_takes_ws_and_wss_urls_only() {
+    let from_url = |url: &str| Pending::<Client>::from_url(url, Config::default(), Vec::new());
+    for bad in [
+        "ws://example.com:99999/",
+        "ws://example.com:65536/",
+        "ws://example.com:/",
+        "example.com/chat",
+        "example.com:80",
+        "/chat",
+        "http://example.com/",
+        "https://example.com/",
+        "ftp://example.com/",
+        "ws:///chat",
+        "not a url",
+    ] {
+        assert!(from_url(bad).is_err(), "{bad}");
+    }
+    let (client, bytes) = from_url("wss://example.com:8443/chat?x=1").unwrap();
+    assert!(bytes.starts_with(b"GET /chat?x=1 HTTP/1.1\r\n"));
+    assert_eq!(
+        client.request().unwrap().headers()["host"],
+        "example.com:8443"
+    );
+    // Schemes are case-insensitive (RFC 3986 §3.1); the host is sent as given.
+    let (client, _) = from_url("WS://Example.com").unwrap();
+    assert_eq!(client.request().unwrap().headers()["host"], "Example.com");
+    let target = client.target().unwrap();
+    assert_eq!(
+        (target.host.as_str(), target.port, target.tls),
+        ("Example.com", 80, false)
+    );
+
+    // `new` still takes a path with a Host header.
+    let (_, bytes) = new_client(
+        http::Request::get("/chat")
+            .header("host", "example.com:9000")
+            .body(())
+            .unwrap(),
+    );
+    assert!(bytes.starts_with(b"GET /chat HTTP/1.1\r\n"));
+}
+
+#[test]
+fn a_malformed_chunked_body_is_an_error_with_the_rejection_status() {
+    let head = "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: gzip, chunked\r\n\r\n";
+    let long_line = format!("5;{}\r\n", "x".repeat(5000));
+    let cases: &[(&str, &[u8])] = &[
+        ("not hex", b"zz\r\n"),
+        ("no digits", b";ext\r\n"),
+        ("overflow", b"10000000000000000\r\n"),
+        ("bare LF after size", b"5\nhello\r\n"),
+        ("data without CRLF", b"5\r\nhelloX\r\n"),
+        ("chunk-size line too long", long_line.as_bytes()),
+    ];
+    for (name, body) in cases {
+        for chunk in [usize::MAX, 1] {
+            let (client, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+            let ClientHandshake::Rejected(mut rejected) = client.receive(head.as_bytes()).unwrap()
+            else {
+                panic!("expected Rejected");
+            };
+            let err = body
+                .chunks(chunk.min(body.len()))
+                .find_map(|piece| rejected.receive(piece).err())
+                .unwrap_or_else(|| panic!("{name} was accepted"));
+            assert_eq!(err.status, StatusCode::NOT_FOUND, "{name}");
+            assert_eq!(err.kind, HandshakeErrorKind::BadResponse, "{name}");
+            // The error sticks, and the end of the body is never reported.
+            assert!(rejected.receive(b"0\r\n\r\n").is_err());
+            while let Some(piece) = rejected.poll_body() {
+                assert!(!piece.body_finished, "{name}");
+            }
+        }
+    }
+    // A declared size of 2^64-1 allocates nothing; the data is what arrives.
+    let (client, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+    let wire = format!("{head}FFFFFFFFFFFFFFFF\r\nabc");
+    let ClientHandshake::Rejected(mut rejected) = client.receive(wire.as_bytes()).unwrap() else {
+        panic!("expected Rejected");
+    };
+    let piece = rejected.poll_body().unwrap();
+    assert_eq!((&piece.data[..], piece.body_finished), (&b"abc"[..], false));
+}
+
+#[test]
+fn responses_without_content_report_no_body() {
+    for status in ["204 No Content", "304 Not Modified"] {
+        let (client, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+        let wire = format!("HTTP/1.1 {status}\r\n\r\n");
+        let ClientHandshake::Rejected(mut rejected) = client.receive(wire.as_bytes()).unwrap()
+        else {
+            panic!("expected Rejected");
+        };
+        assert!(!rejected.has_body(), "{status}");
+        assert_eq!(rejected.poll_body(), None);
+    }
+}
+
+#[test]
+fn client_errors_say_which_side_found_the_fault() {
+    // Unreadable: no status was received.
+    let (at, err) = client_fails_at(CLIENT_HELLO).unwrap();
+    assert_eq!(at, 0);
+    assert_eq!(err.kind, HandshakeErrorKind::MalformedResponse);
+    assert_eq!(err.status, StatusCode::BAD_GATEWAY);
+    // A 101 refused by the client.
+    let (client, _) = new_client(http::Request::get("ws://example.com/").body(()).unwrap());
+    let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+    let err = client.receive(response.as_bytes()).unwrap_err();
+    assert_eq!(
+        (err.kind, err.status),
+        (
+            HandshakeErrorKind::BadResponse,
+            StatusCode::SWITCHING_PROTOCOLS
+        )
+    );
+    // A server's refusal.
+    let err = server(&request(&[GET, UPGRADE, CONNECTION, KEY, VERSION])).unwrap_err();
+    assert_eq!(err.kind, HandshakeErrorKind::BadRequest);
+    // The caller's input.
+    let err = Pending::<Client>::from_url("http://example.com/", Config::default(), Vec::new())
+        .unwrap_err();
+    assert_eq!(
+        (err.kind, err.status),
+        (HandshakeErrorKind::Local, StatusCode::INTERNAL_SERVER_ERROR)
+    );
 }

@@ -44,6 +44,9 @@ async fn handle(
             Ok(hyper::Response::from_parts(parts, Full::new(Bytes::new())))
         }
         Err(err) => {
+            let wsproto::handshake::UpgradeError::Request(err) = err else {
+                panic!("the server's Accept is valid: {err}");
+            };
             let mut response = hyper::Response::new(Full::new(Bytes::from(err.reason.to_string())));
             *response.status_mut() = err.status;
             if err.status == StatusCode::UPGRADE_REQUIRED {

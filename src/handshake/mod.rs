@@ -4,8 +4,7 @@
 use std::marker::PhantomData;
 
 use base64::Engine as _;
-use bytes::BytesMut;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName};
 use sha1::{Digest, Sha1};
 
 use crate::config::Config;
@@ -14,10 +13,13 @@ use crate::extensions::{Extension, ExtensionOffer};
 use crate::role::Role;
 
 pub mod client;
+mod http1;
 pub mod server;
 
-pub use client::{ClientHandshake, RejectData, Rejected};
-pub use server::{Accept, IncomingRequest, ServerHandshake, upgrade};
+use http1::HeadReader;
+
+pub use client::{ClientHandshake, RejectData, Rejected, Target};
+pub use server::{Accept, IncomingRequest, ServerHandshake, UpgradeError, upgrade};
 
 /// The GUID that RFC 6455 §1.3 concatenates with the key.
 pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -77,58 +79,6 @@ pub(crate) fn extension_offers(headers: &HeaderMap) -> Result<Vec<ExtensionOffer
     Ok(offers)
 }
 
-/// Collects an HTTP head from a byte stream in linear time: each byte is
-/// scanned for the blank line once, and the head is parsed once, when whole.
-/// (Re-parsing the whole buffer on every read made tungstenite's handshake
-/// quadratic: CVE-2023-43669.)
-#[derive(Debug, Default)]
-pub(crate) struct HeadBuffer {
-    pub(crate) buf: BytesMut,
-    scanned: usize,
-}
-
-impl HeadBuffer {
-    /// Adds bytes; returns the head's length once the blank line is in.
-    ///
-    /// # Errors
-    ///
-    /// 431 when the head is longer than `limit`.
-    pub(crate) fn push(
-        &mut self,
-        data: &[u8],
-        limit: usize,
-    ) -> Result<Option<usize>, HandshakeError> {
-        self.buf.extend_from_slice(data);
-        let from = self.scanned.saturating_sub(3);
-        let found = self.buf[from..]
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|at| from + at + 4);
-        self.scanned = self.buf.len();
-        match found {
-            Some(end) if end <= limit => Ok(Some(end)),
-            None if self.buf.len() <= limit => Ok(None),
-            _ => Err(HandshakeError::new(
-                http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "handshake head larger than max_handshake_size",
-            )),
-        }
-    }
-}
-
-/// Copies httparse headers into a `HeaderMap`.
-pub(crate) fn to_header_map(raw: &[httparse::Header<'_>]) -> Result<HeaderMap, HandshakeError> {
-    let mut map = HeaderMap::with_capacity(raw.len());
-    for h in raw {
-        let name = HeaderName::from_bytes(h.name.as_bytes())
-            .map_err(|_| HandshakeError::bad_request("invalid header name"))?;
-        let value = HeaderValue::from_bytes(h.value)
-            .map_err(|_| HandshakeError::bad_request("invalid header value"))?;
-        map.append(name, value);
-    }
-    Ok(map)
-}
-
 /// Writes headers in HTTP/1.1 form.
 pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     for (name, value) in headers {
@@ -146,11 +96,11 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
 /// `Pending::<Server>::new` and feeds the request to `receive`.
 #[must_use]
 pub struct Pending<R: Role> {
-    pub(crate) head: HeadBuffer,
+    pub(crate) head: HeadReader,
     pub(crate) config: Config,
     pub(crate) extensions: Vec<Box<dyn Extension>>,
-    /// Client: the request sent and its key.
-    pub(crate) request: Option<(http::Request<()>, String)>,
+    /// Client: the request sent, its key and target.
+    pub(crate) request: Option<client::SentRequest>,
     pub(crate) _role: PhantomData<R>,
 }
 
@@ -167,6 +117,7 @@ impl<R: Role> std::fmt::Debug for Pending<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     #[test]
     fn rfc_6455_example_key() {
@@ -185,24 +136,5 @@ mod tests {
         );
         assert!(header_has_token(&h, &http::header::CONNECTION, "upgrade"));
         assert!(!header_has_token(&h, &http::header::CONNECTION, "upgrad"));
-    }
-
-    #[test]
-    fn head_buffer_finds_the_blank_line_across_pushes() {
-        let mut head = HeadBuffer::default();
-        let text = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nEXTRA";
-        let mut found = None;
-        for (i, b) in text.iter().enumerate() {
-            if let Some(end) = head.push(&[*b], 1024).unwrap() {
-                found = Some((i, end));
-                break;
-            }
-        }
-        assert_eq!(found, Some((26, 27)));
-        let mut big = HeadBuffer::default();
-        assert_eq!(
-            big.push(&[b'a'; 100], 50).unwrap_err().status,
-            http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
-        );
     }
 }

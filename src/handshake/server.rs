@@ -11,7 +11,8 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
 
-use super::{HeadBuffer, Pending, accept_key, extension_offers, header_has_token, header_list};
+use super::http1::{HeadKind, HeadReader};
+use super::{Pending, accept_key, extension_offers, header_has_token, header_list};
 use crate::config::Config;
 use crate::error::{HandshakeError, LocalError};
 use crate::extensions::{Extension, ExtensionOffer, negotiate};
@@ -34,7 +35,7 @@ impl Pending<Server> {
     /// negotiates from the client's offers when the request is accepted.
     pub fn new(config: Config, extensions: Vec<Box<dyn Extension>>) -> Self {
         Self {
-            head: HeadBuffer::default(),
+            head: HeadReader::new(HeadKind::Request),
             config,
             extensions,
             request: None,
@@ -51,46 +52,18 @@ impl Pending<Server> {
     /// `max_handshake_size` or more than `max_headers` headers, 400 for a
     /// malformed or invalid request, 426 for a version other than 13.
     pub fn receive(mut self, data: &[u8]) -> Result<ServerHandshake, HandshakeError> {
-        let Some(head_len) = self.head.push(data, self.config.max_handshake_size)? else {
+        let limits = (self.config.max_handshake_size, self.config.max_headers);
+        let Some(head) = self.head.push(data, limits.0, limits.1)? else {
             return Ok(ServerHandshake::Pending(self));
         };
-        let mut raw_headers = vec![httparse::EMPTY_HEADER; self.config.max_headers];
-        let mut parsed = httparse::Request::new(&mut raw_headers);
-        match parsed.parse(&self.head.buf[..head_len]) {
-            Ok(httparse::Status::Complete(_)) => {}
-            Ok(httparse::Status::Partial) => {
-                return Err(HandshakeError::bad_request("malformed HTTP request"));
-            }
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(HandshakeError::new(
-                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                    "more headers than max_headers",
-                ));
-            }
-            Err(_) => return Err(HandshakeError::bad_request("malformed HTTP request")),
-        }
-        let mut builder = Request::builder()
-            .method(parsed.method.unwrap_or("GET"))
-            .uri(parsed.path.unwrap_or("/"))
-            .version(if parsed.version == Some(1) {
-                Version::HTTP_11
-            } else {
-                Version::HTTP_10
-            });
-        if let Some(headers) = builder.headers_mut() {
-            *headers = super::to_header_map(parsed.headers)?;
-        }
-        let request = builder
-            .body(())
-            .map_err(|_| HandshakeError::bad_request("invalid request line"))?;
+        let request = head.into_request()?;
         let validated = validate(&request)?;
-        let early = self.head.buf.split_off(head_len);
         Ok(ServerHandshake::Request(IncomingRequest {
             request,
             validated,
             config: self.config,
             supported: self.extensions,
-            early: early.freeze(),
+            early: self.head.buf.split().freeze(),
         }))
     }
 }
@@ -98,7 +71,7 @@ impl Pending<Server> {
 /// What the request validation extracted.
 #[derive(Debug, Clone)]
 struct Validated {
-    accept: String,
+    accept: HeaderValue,
     subprotocols: Vec<String>,
     offers: Vec<ExtensionOffer>,
 }
@@ -129,16 +102,22 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
             "Connection header lacks \"Upgrade\"",
         ));
     }
+    // §4.1: "The request MUST include a header field with the name
+    // |Sec-WebSocket-Version|. The value of this header field MUST be 13."
+    // A request without one is simply malformed (400); 426 is for a
+    // version we do not speak (§4.4).
     let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
-    let version = versions.next();
-    if versions.next().is_some() {
+    let (Some(version), None) = (versions.next(), versions.next()) else {
         return Err(HandshakeError::bad_request(
-            "repeated Sec-WebSocket-Version",
+            "missing or repeated Sec-WebSocket-Version",
         ));
-    }
-    // §4.4: a server that does not speak the version answers with the
-    // versions it does speak.
-    if version.map(HeaderValue::as_bytes) != Some(b"13") {
+    };
+    // §4.4: "If this version does not match a version understood by the
+    // server, the server MUST abort the WebSocket handshake described in
+    // this section and instead send an appropriate HTTP error code (such
+    // as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
+    // indicating the version(s) the server is capable of understanding."
+    if version.as_bytes() != b"13" {
         return Err(HandshakeError::new(
             StatusCode::UPGRADE_REQUIRED,
             "Sec-WebSocket-Version must be 13",
@@ -162,8 +141,10 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
     }
     let subprotocols = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
         .map_err(|()| HandshakeError::bad_request("Sec-WebSocket-Protocol is not ASCII"))?;
+    let accept = HeaderValue::from_str(&accept_key(key.as_bytes()))
+        .map_err(|_| HandshakeError::bad_request("invalid Sec-WebSocket-Key"))?;
     Ok(Validated {
-        accept: accept_key(key.as_bytes()),
+        accept,
         subprotocols,
         offers: extension_offers(headers)?,
     })
@@ -228,7 +209,9 @@ impl IncomingRequest {
     ///
     /// # Errors
     ///
-    /// [`LocalError::InvalidState`] if the subprotocol was not offered.
+    /// [`LocalError::SubprotocolNotOffered`] if `accept` selects a
+    /// subprotocol the client did not offer, [`LocalError::InvalidAcceptHeader`]
+    /// if it cannot be written as a header value.
     pub fn accept(self, accept: Accept) -> Result<Open<Server>, LocalError> {
         let (response, extensions) = build_accept(&self.validated, &accept, self.supported)?;
         let mut head = Vec::with_capacity(256);
@@ -328,31 +311,27 @@ fn build_accept(
     accept: &Accept,
     supported: Vec<Box<dyn Extension>>,
 ) -> Result<(Response<()>, Negotiated), LocalError> {
-    let mut response = Response::builder()
-        .status(StatusCode::SWITCHING_PROTOCOLS)
-        .body(())
-        .map_err(|_| LocalError::InvalidState("cannot build response".into()))?;
+    let mut response = Response::new(());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
     headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
     headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    let accept_value = HeaderValue::from_str(&validated.accept)
-        .map_err(|_| LocalError::InvalidState("bad accept key".into()))?;
-    headers.insert(SEC_WEBSOCKET_ACCEPT, accept_value);
+    headers.insert(SEC_WEBSOCKET_ACCEPT, validated.accept.clone());
     if let Some(protocol) = &accept.subprotocol {
-        // §4.2.2: the selected subprotocol must be one the client offered.
+        // §4.2.2, /subprotocol/: "The value chosen MUST be derived from the
+        // client's handshake, specifically by selecting one of the values
+        // from the |Sec-WebSocket-Protocol| field".
         if !validated.subprotocols.iter().any(|p| p == protocol) {
-            return Err(LocalError::InvalidState(
-                format!("subprotocol {protocol:?} was not offered by the client").into(),
-            ));
+            return Err(LocalError::SubprotocolNotOffered(protocol.clone()));
         }
         let value = HeaderValue::from_str(protocol)
-            .map_err(|_| LocalError::InvalidState("invalid subprotocol".into()))?;
+            .map_err(|_| LocalError::InvalidAcceptHeader("subprotocol".into()))?;
         headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
     }
     let (extensions, ext_header) = negotiate(&validated.offers, supported);
     if let Some(value) = ext_header {
         let value = HeaderValue::from_str(&value)
-            .map_err(|_| LocalError::InvalidState("invalid extension response".into()))?;
+            .map_err(|_| LocalError::InvalidAcceptHeader("extension response".into()))?;
         headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
     }
     for (name, value) in &accept.headers {
@@ -361,12 +340,39 @@ fn build_accept(
     Ok((response, extensions))
 }
 
+/// Why [`upgrade`] failed: the request was bad (answer with the status the
+/// error carries), or the caller's [`Accept`] was invalid for this request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpgradeError {
+    /// The request is not a valid WebSocket upgrade; answer it with
+    /// [`HandshakeError::to_http_response`].
+    #[error(transparent)]
+    Request(#[from] HandshakeError),
+    /// The request was valid but the [`Accept`] was not (for example
+    /// [`LocalError::SubprotocolNotOffered`]): a bug on this side, which a
+    /// server would answer with 500 Internal Server Error.
+    #[error(transparent)]
+    Accept(#[from] LocalError),
+}
+
+impl UpgradeError {
+    /// The status to answer with: the request error's status hint, or 500
+    /// for an invalid [`Accept`].
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Request(err) => err.status,
+            Self::Accept(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
 /// The hyper/axum path (Python wsproto's `initiate_upgrade_connection`):
 /// validates an already-parsed upgrade request and returns the 101 response
 /// to send plus the open server connection to run on the upgraded stream.
 ///
 /// ```
-/// use wsproto::handshake::{upgrade, Accept};
+/// use wsproto::handshake::{upgrade, Accept, UpgradeError};
 /// let request = http::Request::get("/chat")
 ///     .header("host", "example.com")
 ///     .header("upgrade", "websocket")
@@ -378,21 +384,28 @@ fn build_accept(
 /// let (response, _ws) = upgrade(&request, Accept::new(), wsproto::Config::default(), Vec::new())?;
 /// assert_eq!(response.status(), 101);
 /// assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+///
+/// // Selecting a subprotocol the client did not offer is the caller's bug.
+/// let err = upgrade(&request, Accept::new().subprotocol("chat"), Default::default(), Vec::new())
+///     .unwrap_err();
+/// assert!(matches!(err, UpgradeError::Accept(wsproto::LocalError::SubprotocolNotOffered(_))));
+/// assert_eq!(err.status(), 500);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
 ///
-/// A [`HandshakeError`] with the status to answer (400 or 426), or one with
-/// status 500 when `accept` names a subprotocol the client did not offer.
+/// [`UpgradeError::Request`] with the status to answer (400 or 426) when
+/// the request is not a valid upgrade; [`UpgradeError::Accept`] when
+/// `accept` names a subprotocol the client did not offer, or holds a value
+/// that cannot be a header.
 pub fn upgrade<B>(
     request: &Request<B>,
     accept: Accept,
     config: Config,
     supported: Vec<Box<dyn Extension>>,
-) -> Result<(Response<()>, Open<Server>), HandshakeError> {
+) -> Result<(Response<()>, Open<Server>), UpgradeError> {
     let validated = validate(request)?;
-    build_accept(&validated, &accept, supported)
-        .map(|(response, extensions)| (response, Open::new(config, extensions)))
-        .map_err(|e| HandshakeError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    let (response, extensions) = build_accept(&validated, &accept, supported)?;
+    Ok((response, Open::new(config, extensions)))
 }
