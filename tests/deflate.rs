@@ -13,7 +13,8 @@ use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
 use wsproto::frame::{FrameHeader, Opcode, Rsv};
 use wsproto::mask::apply_mask;
 use wsproto::{
-    Client, CloseCode, Config, Event, MessageKind, MessageMode, Open, ProtocolError, Role, Server,
+    Client, CloseCode, Config, Event, LocalError, MessageKind, MessageMode, Open, ProtocolError,
+    Role, Server,
 };
 
 #[path = "support/strict_inflate.rs"]
@@ -1056,4 +1057,90 @@ fn whole_and_one_byte_chunked_delivery_agree() {
     }
     let expected = Event::Binary(data.into());
     assert_eq!(events, vec![expected.clone(), expected]);
+}
+
+// ---- bounds that hold with compression ---------------------------------------
+
+/// Text that deflate shrinks only about by half: 16 symbols, no repeats to
+/// speak of, so a large message makes a large compressed frame.
+fn half_compressible(len: usize) -> String {
+    let mut x: u32 = 0x1234_5678;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (b'a' + (x % 16) as u8) as char
+        })
+        .collect()
+}
+
+#[test]
+fn streaming_inflates_a_compressed_frame_as_it_arrives() {
+    let config = Config::default().with_message_mode(MessageMode::Streaming);
+    let mut p = pair_with(config, DeflateConfig::default(), DeflateConfig::default());
+    let text = half_compressible(4 << 20);
+    p.client.send_text(&text).unwrap();
+    let wire = p.client.take_outgoing();
+    assert!(
+        wire.len() > 1 << 20,
+        "one large compressed frame: {}",
+        wire.len()
+    );
+    const READ: usize = 16 * 1024;
+    let mut got = String::new();
+    let mut events_before_the_end = 0;
+    for (i, piece) in wire.chunks(READ).enumerate() {
+        p.server.receive(piece).unwrap();
+        while let Some(event) = p.server.poll_event().unwrap() {
+            let Event::TextChunk { data, .. } = event else {
+                panic!("{event:?}")
+            };
+            assert!(data.len() <= 64 * 1024, "one event carries at most 64 KiB");
+            got.push_str(&data);
+            if (i + 1) * READ < wire.len() {
+                events_before_the_end += 1;
+            }
+        }
+        // Decoded as it arrives: nothing but a few bytes of the last read
+        // waits in the receive buffer.
+        let limit = p.server.config().max_receive_buffer;
+        let buffered = limit - p.server.receive_capacity();
+        assert!(buffered < READ, "{buffered} bytes held after piece {i}");
+    }
+    assert!(events_before_the_end > 10, "{events_before_the_end}");
+    assert_eq!(got, text);
+}
+
+#[test]
+fn outgoing_limit_counts_what_compression_queues() {
+    // Incompressible payloads grow a little under deflate: a send that fits
+    // the limit before compression may not fit after it.
+    let mut x: u32 = 0x9e37_79b9;
+    let noise: Vec<u8> = (0..2000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let limit = 1000;
+    for len in 900..1000 {
+        let config = Config::default().with_max_outgoing_buffer(limit);
+        let mut p = pair_with(config, DeflateConfig::default(), DeflateConfig::default());
+        match p.client.send_binary(&noise[..len]) {
+            Ok(()) => assert!(
+                p.client.outgoing_len() <= limit,
+                "{len}: {} queued",
+                p.client.outgoing_len()
+            ),
+            Err(LocalError::OutgoingBufferFull { .. }) => {}
+            Err(other) => panic!("{other}"),
+        }
+        // What was accepted still decodes.
+        let wire = p.client.take_outgoing();
+        p.server.receive(&wire).unwrap();
+        drain(&mut p.server);
+    }
 }

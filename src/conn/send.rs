@@ -219,7 +219,11 @@ impl<R: Role> Engine<R> {
         match encoded {
             Some(rsv) => {
                 let body = std::mem::take(&mut self.outbound.encode_buf);
-                debug_assert!(body.len() <= bound, "extension exceeded max_encoded_len");
+                debug_assert!(
+                    body.len() <= bound,
+                    "extension exceeded max_encoded_len: {} > {bound}",
+                    body.len()
+                );
                 self.write_frame(opcode, rsv, fin, &body);
                 self.outbound.encode_buf = body;
             }
