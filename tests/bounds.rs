@@ -80,7 +80,7 @@ fn a_frame_held_whole_may_exceed_the_receive_limit() {
 
 #[test]
 fn bytes_written_after_the_close_do_not_accumulate() {
-    let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    let client = Open::<Client>::new(Config::default(), Vec::new());
     let mut server = Open::<Server>::new(Config::default(), Vec::new());
     let mut closing = client.close(CloseCode::NORMAL, "bye");
     server.receive(&closing.take_outgoing()).unwrap();
