@@ -4,32 +4,65 @@
 //! the events it decodes, and write the bytes it queues. That makes it work
 //! the same from blocking threads, tokio, or any event loop.
 //!
-//! # The loop
+//! # Phases
+//!
+//! Roles ([`Client`], [`Server`]) and phases are types. What the caller
+//! decides changes the type at once; what the peer decides shows when the
+//! caller asks for [`next_phase`](Connection::next_phase), as a variant of
+//! [`WebSocket`] (see [`phase`] for the details):
+//!
+//! ```text
+//!  Pending<R> ══accept / receive══▶ Open<R> ═══close()═══▶ Closing<R>
+//!                                    │    │                   │
+//!                    peer's close ───┘    │                   │ peer's close, EOF,
+//!                    (auto_close off)     │                   │ protocol error
+//!                          ▼              │                   ▼
+//!                  RemoteClosing<R> ══close()══════════▶ Closed<R>
+//!                                         │                   ▲
+//!                                         └── peer's close (auto_close on),
+//!                                             EOF, protocol error
+//! ```
+//!
+//! Only [`Open`] can send; every other phase lacks the methods, so a send
+//! after the close does not compile. The runtime state behind the types is
+//! one [`lifecycle::State`], whose transition table is in [`lifecycle`].
+//!
+//! # The sans-IO loop
+//!
+//! For each connection: feed what the transport read with `receive` (or
+//! `receive_eof`), poll events until `Ok(None)`, write what is queued, and
+//! close the transport once the connection is closed. On a protocol error,
+//! stop polling: the close frame with the right code is already queued, so
+//! write it out before closing the transport.
 //!
 //! ```
-//! use wsproto::{Client, Config, Event, Open, Server};
+//! use wsproto::{Client, Config, Event, Open, Server, WebSocket};
 //!
 //! // Both ends of a connection whose handshake happened elsewhere.
 //! let mut client = Open::<Client>::new(Config::default(), Vec::new());
-//! let mut server = Open::<Server>::new(Config::default(), Vec::new());
+//! let mut server = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
 //!
 //! client.send_text("hello")?;
-//! server.receive(&client.take_outgoing());
-//! while let Some(event) = server.poll_event()? {
-//!     if let Event::Text(text) = event {
-//!         server.send_text(&text)?; // echo
+//! client.send_binary(b"\x00\x01")?;
+//! server.receive(&client.take_outgoing())?; // the bytes the transport read
+//! loop {
+//!     match server.poll_event() {
+//!         Ok(Some(Event::Text(text))) => {
+//!             if let Some(open) = server.as_open() {
+//!                 open.send_text(&text)?; // echo
+//!             }
+//!         }
+//!         Ok(Some(_)) => {} // pongs and close replies are queued for us
+//!         Ok(None) => break,
+//!         Err(_) => break,  // the close frame is queued: stop polling
 //!     }
 //! }
-//! client.receive(&server.take_outgoing());
+//! let to_write = server.take_outgoing(); // write these, then, if
+//! if server.is_closed() { /* close the transport */ }
+//! client.receive(&to_write)?;
 //! assert_eq!(client.poll_event()?, Some(Event::Text("hello".into())));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-//!
-//! # Phases
-//!
-//! Roles ([`Client`], [`Server`]) and phases are types: messages can only be
-//! sent on an [`Open`] connection, and [`Open::close`] consumes it and
-//! returns a [`Closing`] one. See [`phase`] for the whole diagram.
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
