@@ -4,7 +4,7 @@
 //!
 //! Every predicate the rest of the crate asks ("may I send?", "is it
 //! over?", "does input still count?") is a method of [`State`], and every
-//! change of state goes through [`State::on`]. The typed phases of
+//! change of state goes through `State::on`. The typed phases of
 //! [`phase`](crate::phase) are views of these states.
 //!
 //! # The table
