@@ -341,20 +341,26 @@ impl<R: Role> Engine<R> {
         }
         // Whole mode takes the complete frame; streaming takes what is here.
         let piece = self.inbound.buf.split_to(avail);
-        self.inbound.read = if complete {
-            ReadState::Header
-        } else {
-            ReadState::Payload {
-                header,
-                consumed: consumed + avail as u64,
-                scanned: 0,
-            }
-        };
+        self.took(header, consumed + avail as u64, 0, complete);
         self.grow_message(avail)?;
         if streaming {
             return self.emit_piece(piece.freeze(), complete, complete && header.fin);
         }
         self.on_data_frame(piece, header.fin)
+    }
+
+    /// Moves the decoder on after payload bytes were taken: to the next
+    /// header once the frame is done, otherwise further into the frame.
+    fn took(&mut self, header: FrameHeader, consumed: u64, scanned: usize, frame_done: bool) {
+        self.inbound.read = if frame_done {
+            ReadState::Header
+        } else {
+            ReadState::Payload {
+                header,
+                consumed,
+                scanned,
+            }
+        };
     }
 
     /// Unmasks `buf[scanned..avail]` and, for uncompressed text, checks it.
@@ -448,15 +454,7 @@ impl<R: Role> Engine<R> {
         self.inbound.buf.advance(used);
         self.inbound.msg.decoder_owes = !done;
         let frame_done = complete && done;
-        self.inbound.read = if frame_done {
-            ReadState::Header
-        } else {
-            ReadState::Payload {
-                header,
-                consumed: consumed + used as u64,
-                scanned: avail - used,
-            }
-        };
+        self.took(header, consumed + used as u64, avail - used, frame_done);
         self.grow_message(produced)?;
         let msg = &mut self.inbound.msg;
         if msg.kind == Some(MessageKind::Text) {
