@@ -1,0 +1,2 @@
+//! The async adapter (`wsproto::stream`) over real sockets and in-memory pipes.
+#![cfg(feature = "tokio")]
