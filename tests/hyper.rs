@@ -3,6 +3,8 @@
 //! validates it and builds the 101, and the `Open<Server>` runs on the
 //! upgraded stream. Our client connects over TCP.
 
+#[path = "../examples/support/echo.rs"]
+mod echo;
 mod sockets;
 
 use std::convert::Infallible;
@@ -20,7 +22,7 @@ use sockets::{connect, flush, next_event, read_to_eof};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wsproto::handshake::{Accept, upgrade};
-use wsproto::{CloseCode, Config, Event};
+use wsproto::{CloseCode, Event};
 
 async fn handle(
     request: hyper::Request<Incoming>,
@@ -33,11 +35,17 @@ async fn handle(
             .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         return Ok(response);
     }
-    match upgrade(&request, Accept::new(), Config::default(), Vec::new()) {
+    let echo = echo::Echo::default();
+    match upgrade(
+        &request,
+        Accept::new(),
+        echo.config.clone(),
+        echo.extensions(),
+    ) {
         Ok((response, ws)) => {
             tokio::spawn(async move {
                 if let Ok(upgraded) = hyper::upgrade::on(request).await {
-                    let _ = sockets::serve_echo(TokioIo::new(upgraded), ws).await;
+                    let _ = echo.echo(TokioIo::new(upgraded), ws).await;
                 }
             });
             let (parts, ()) = response.into_parts();
