@@ -52,6 +52,13 @@ async fn main() -> std::io::Result<()> {
         "hyper_server listening on http://{}",
         listener.local_addr()?
     );
+    run(listener).await
+}
+
+/// Serves HTTP/1.1 on every connection `listener` accepts, each on its own
+/// task; returns only when accepting fails. Public, like [`handle`], because
+/// `tests/hyper.rs` includes this file and runs this very server.
+pub async fn run(listener: TcpListener) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
@@ -67,7 +74,10 @@ async fn main() -> std::io::Result<()> {
     }
 }
 
-async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// Answers one request: a WebSocket upgrade with the 101 (and the echo loop
+/// on the upgraded connection), an invalid upgrade with its status, anything
+/// else with [`PAGE`].
+pub async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     if !request.headers().contains_key(UPGRADE) {
         let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
         response.headers_mut().insert(
