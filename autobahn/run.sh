@@ -5,6 +5,7 @@
 #
 # server role: wstest -m fuzzingclient  -> target/release/examples/echo_server
 # client role: target/release/examples/autobahn_client -> wstest -m fuzzingserver
+# (target/ is $CARGO_TARGET_DIR when that is set)
 #
 # Reports: autobahn/reports/{server,client}/index.html (+ index.json, logs in
 # autobahn/reports/*.log).  Exits non-zero if either role fails.
@@ -38,8 +39,9 @@ SERVER_PORT="${AUTOBAHN_SERVER_PORT:-9001}"
 CLIENT_PORT="${AUTOBAHN_CLIENT_PORT:-9002}"
 TIMEOUT="${AUTOBAHN_TIMEOUT:-900}"
 WSTEST="${WSTEST_PREFIX:-/opt/wstest}/bin/wstest"
-ECHO_SERVER="${AUTOBAHN_ECHO_SERVER:-target/release/examples/echo_server}"
-CLIENT="${AUTOBAHN_CLIENT:-target/release/examples/autobahn_client}"
+EXAMPLES="${CARGO_TARGET_DIR:-target}/release/examples"
+ECHO_SERVER="${AUTOBAHN_ECHO_SERVER:-$EXAMPLES/echo_server}"
+CLIENT="${AUTOBAHN_CLIENT:-$EXAMPLES/autobahn_client}"
 REPORTS=autobahn/reports          # relative to the repo root, as in the specs
 # shellcheck disable=SC2206
 CHECK_ARGS=(${AUTOBAHN_CHECK_ARGS:-})

@@ -4,7 +4,7 @@
 //! counting global allocator.
 //!
 //! ```text
-//! cargo run --release --example conn_memory
+//! cargo run --release -p wsproto-benches --example conn_memory
 //! ```
 //!
 //! The peers are built straight over an in-memory stream (their
