@@ -1,7 +1,8 @@
 //! wsproto behind a hyper 1 HTTP server: hyper parses every request;
 //! [`wsproto::handshake::upgrade`] validates an upgrade request and builds
 //! the 101 response, and the returned `Open<Server>` echoes messages on the
-//! connection hyper hands over after the 101. Other requests get a small
+//! connection hyper hands over after the 101 (the echo loop of
+//! `examples/support/echo.rs`). Other requests get a small
 //! page that opens a WebSocket back to this server; invalid upgrade requests
 //! get the status the validation names (400, or 426 with
 //! `Sec-WebSocket-Version: 13`).
@@ -10,8 +11,10 @@
 //! cargo run --release --example hyper_server -- [ADDR]   # default 127.0.0.1:9002
 //! ```
 
+#[path = "support/echo.rs"]
+mod echo;
+
 use std::convert::Infallible;
-use std::io::IoSlice;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, SEC_WEBSOCKET_VERSION, UPGRADE};
@@ -22,10 +25,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+use wsproto::HandshakeError;
 use wsproto::handshake::{Accept, UpgradeError, upgrade};
-use wsproto::{Config, Event, HandshakeError, Open, Server};
 
 const PAGE: &str = r#"<!doctype html>
 <title>wsproto echo</title>
@@ -50,6 +52,13 @@ async fn main() -> std::io::Result<()> {
         "hyper_server listening on http://{}",
         listener.local_addr()?
     );
+    run(listener).await
+}
+
+/// Serves HTTP/1.1 on every connection `listener` accepts, each on its own
+/// task; returns only when accepting fails. Public, like [`handle`], because
+/// `tests/hyper.rs` includes this file and runs this very server.
+pub async fn run(listener: TcpListener) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
@@ -65,7 +74,10 @@ async fn main() -> std::io::Result<()> {
     }
 }
 
-async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// Answers one request: a WebSocket upgrade with the 101 (and the echo loop
+/// on the upgraded connection), an invalid upgrade with its status, anything
+/// else with [`PAGE`].
+pub async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     if !request.headers().contains_key(UPGRADE) {
         let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
         response.headers_mut().insert(
@@ -74,13 +86,19 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
         );
         return Ok(response);
     }
-    match upgrade(&request, Accept::new(), Config::default(), Vec::new()) {
+    let echo = echo::Echo::default();
+    match upgrade(
+        &request,
+        Accept::new(),
+        echo.config.clone(),
+        echo.extensions(),
+    ) {
         Ok((response, ws)) => {
             // hyper completes the upgrade once the 101 below is written.
             tokio::spawn(async move {
                 match hyper::upgrade::on(request).await {
                     Ok(upgraded) => {
-                        if let Err(err) = echo(TokioIo::new(upgraded), ws).await {
+                        if let Err(err) = echo.echo(TokioIo::new(upgraded), ws).await {
                             eprintln!("websocket error: {err}");
                         }
                     }
@@ -113,45 +131,4 @@ fn rejection(err: &HandshakeError) -> Response<Full<Bytes>> {
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
     }
     response
-}
-
-/// Echoes every message until the close handshake is over, then closes the
-/// transport (RFC 6455 §7.1.1: the server closes TCP first).
-async fn echo<S>(mut io: S, mut ws: Open<Server>) -> std::io::Result<()>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    loop {
-        loop {
-            match ws.poll_event() {
-                Ok(Some(Event::Text(text))) => {
-                    let _ = ws.send_text_shared(text);
-                }
-                Ok(Some(Event::Binary(data))) => {
-                    let _ = ws.send_binary_shared(data);
-                }
-                // Pongs and the close reply are queued automatically.
-                Ok(Some(_)) => {}
-                // After a protocol error its close frame is already queued.
-                Ok(None) | Err(_) => break,
-            }
-        }
-        while ws.outgoing_len() > 0 {
-            let mut slices = [IoSlice::new(&[]); 64];
-            let count = ws.outgoing_slices(&mut slices);
-            let written = io.write_vectored(&slices[..count]).await?;
-            if written == 0 {
-                return Ok(());
-            }
-            ws.advance_outgoing(written);
-        }
-        if ws.is_closed() {
-            return io.shutdown().await;
-        }
-        let recv = ws.receive_buffer().map_err(std::io::Error::other)?;
-        recv.reserve(64 * 1024);
-        if io.read_buf(recv).await? == 0 {
-            ws.receive_eof();
-        }
-    }
 }

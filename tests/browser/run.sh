@@ -20,7 +20,7 @@ fi
 
 cd "$ROOT"
 cargo build --release --example echo_server
-target/release/examples/echo_server "127.0.0.1:$PORT" &
+"${CARGO_TARGET_DIR:-target}/release/examples/echo_server" "127.0.0.1:$PORT" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
