@@ -127,8 +127,8 @@ bash autobahn/install.sh || die "autobahn/install.sh failed"
 [ -x "$WSTEST" ] || die "$WSTEST not found after install.sh"
 
 if [ "${AUTOBAHN_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release --example echo_server --example autobahn_client"
-  cargo build --release --example echo_server --example autobahn_client \
+  log "cargo build --release --features tokio --example echo_server --example autobahn_client"
+  cargo build --release --features tokio --example echo_server --example autobahn_client \
     || die "cargo build of the examples failed"
 fi
 

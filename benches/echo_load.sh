@@ -25,7 +25,7 @@ CONNS=${CONNS:-"1 4 16"}
 TEXT=${TEXT:-0}
 BASE_PORT=${BASE_PORT:-9101}
 
-cargo build --release --quiet -p wsproto -p wsproto-benches \
+cargo build --release --quiet -p wsproto -p wsproto-benches --features wsproto/tokio \
     --example echo_server --example peer_echo --example load_gen
 BIN=${CARGO_TARGET_DIR:-target}/release/examples
 

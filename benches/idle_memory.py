@@ -12,7 +12,7 @@ server process holds for it). Kernel socket memory is not in VmRSS.
 It runs the release builds of `examples/echo_server` (wsproto) and
 `benches/examples/peer_echo` (the peers); build them first:
 
-    cargo build --release --example echo_server
+    cargo build --release --features tokio --example echo_server
     cargo build --release -p wsproto-benches --example peer_echo
 
 Only the Python standard library is used. Servers bind 127.0.0.1 and are

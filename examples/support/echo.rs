@@ -1,11 +1,13 @@
 //! The echo server's serve loop, written once for `examples/echo_server.rs`,
 //! `examples/hyper_server.rs` and the tests that need a real server
 //! (`tests/hostile.rs`, `tests/interop.rs`, `tests/hyper.rs`): accept, do the
-//! server handshake, echo every text and binary message, and close. Pongs
-//! and the close reply are queued by the connection itself, as is the close
-//! frame with the right code after a protocol error; a bad handshake is
-//! answered with the HTTP status its error names. Every buffered frame is
-//! processed before one (vectored) write.
+//! server handshake, echo every text and binary message, and close. It runs
+//! on the async adapter (`wsproto::stream`), written the way the adapter's
+//! docs recommend: replies are `feed`ed, not sent, so that `next()` decodes
+//! every buffered frame and then writes all the replies in one vectored
+//! write. Pongs, the close reply and the close frame after a protocol error
+//! are queued and written by the stream itself; a bad handshake is answered
+//! with the HTTP status its error names.
 //!
 //! Examples and tests share no crate but wsproto, so each includes this file
 //! as a module: `#[path = "support/echo.rs"] mod echo;` from `examples/`,
@@ -13,26 +15,18 @@
 // Each includer uses a different part.
 #![allow(dead_code)]
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
-use wsproto::handshake::{Accept, ServerHandshake};
-use wsproto::{Config, Event, Open, Pending, Server};
-
-/// Read size once open: large enough that a burst of small frames is one
-/// read.
-const READ_SIZE: usize = 64 * 1024;
-
-/// Read size during the handshake and while lingering.
-const SMALL_READ_SIZE: usize = 16 * 1024;
-
-/// How many slices of queued output go into one vectored write.
-const WRITE_SLICES: usize = 64;
+use wsproto::handshake::Accept;
+use wsproto::stream::{self, Message, StreamConfig, WebSocketStream};
+use wsproto::{Config, Open, Server};
 
 /// How an echo server serves each connection. `Echo::default()` is the
 /// plain echo server: default limits, no extensions, no lingering.
@@ -65,10 +59,10 @@ impl Echo {
     pub async fn run(self, listener: TcpListener) -> io::Result<()> {
         let echo = Arc::new(self);
         loop {
-            let (stream, _) = listener.accept().await?;
+            let (tcp, _) = listener.accept().await?;
             let echo = Arc::clone(&echo);
             tokio::spawn(async move {
-                if let Err(err) = echo.serve(stream).await {
+                if let Err(err) = echo.serve(tcp).await {
                     eprintln!("connection error: {err}");
                 }
             });
@@ -85,94 +79,85 @@ impl Echo {
         Ok(bound)
     }
 
-    /// One connection over TCP: the server handshake, then [`Self::echo`].
-    pub async fn serve(&self, mut stream: TcpStream) -> io::Result<()> {
-        stream.set_nodelay(true)?;
-        let mut pending = Pending::<Server>::new(self.config.clone(), self.extensions());
-        let mut buf = vec![0u8; SMALL_READ_SIZE];
-        let request = loop {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(());
+    /// One connection over TCP: the server handshake, then the echo. A bad
+    /// handshake has been answered (and the transport shut down) when
+    /// `accept_with` returns its error.
+    pub async fn serve(&self, mut tcp: TcpStream) -> io::Result<()> {
+        tcp.set_nodelay(true)?;
+        let accepted = stream::accept_with(
+            &mut tcp,
+            self.config.clone(),
+            self.extensions(),
+            StreamConfig::default(),
+            |_| Ok(Accept::new()),
+        )
+        .await;
+        match accepted {
+            Ok(ws) => {
+                self.echo_stream(ws).await?;
             }
-            match pending.receive(&buf[..n]) {
-                Ok(ServerHandshake::Pending(p)) => pending = p,
-                Ok(ServerHandshake::Request(request)) => break request,
-                Err(err) => {
-                    stream.write_all(&err.to_response()).await?;
-                    return self.close(stream).await;
-                }
-            }
-        };
-        // The open connection reads into its own buffer.
-        drop(buf);
-        let ws = request.accept(Accept::new()).map_err(io::Error::other)?;
-        self.echo(stream, ws).await
-    }
-
-    /// Echoes every message until the close handshake is over, then closes
-    /// the transport: RFC 6455 §7.1.1, the server closes TCP first. Generic
-    /// over the transport so that it also runs on a connection hyper
-    /// upgraded.
-    pub async fn echo<S>(&self, mut io: S, mut ws: Open<Server>) -> io::Result<()>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        loop {
-            // Decode everything buffered, queueing each reply.
-            loop {
-                match ws.poll_event() {
-                    Ok(Some(Event::Text(text))) => {
-                        let _ = ws.send_text_shared(text);
-                    }
-                    Ok(Some(Event::Binary(data))) => {
-                        let _ = ws.send_binary_shared(data);
-                    }
-                    // Pongs and the close reply are queued automatically.
-                    Ok(Some(_)) => {}
-                    // After a protocol error its close frame is already
-                    // queued.
-                    Ok(None) | Err(_) => break,
-                }
-            }
-            // One write (vectored) for all the replies.
-            while ws.outgoing_len() > 0 {
-                let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
-                let count = ws.outgoing_slices(&mut slices);
-                let written = io.write_vectored(&slices[..count]).await?;
-                if written == 0 {
-                    return Ok(());
-                }
-                ws.advance_outgoing(written);
-            }
-            if ws.is_closed() {
-                return self.close(io).await;
-            }
-            let recv = ws.receive_buffer().map_err(io::Error::other)?;
-            recv.reserve(READ_SIZE);
-            if io.read_buf(recv).await? == 0 {
-                ws.receive_eof();
-            }
+            // The client left before finishing its request.
+            Err(stream::Error::Io(err)) if err.kind() == io::ErrorKind::UnexpectedEof => {}
+            Err(stream::Error::Io(err)) => return Err(err),
+            Err(_) => {}
         }
-    }
-
-    /// Shuts the transport down for writing, lingering first if asked.
-    async fn close<S>(&self, mut io: S) -> io::Result<()>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        io.shutdown().await?;
-        if let Some(linger) = self.linger {
-            let mut sink = [0u8; SMALL_READ_SIZE];
-            let _ = tokio::time::timeout(linger, async {
-                while let Ok(n) = io.read(&mut sink).await {
-                    if n == 0 {
-                        break;
-                    }
-                }
-            })
-            .await;
-        }
+        self.linger(tcp).await;
         Ok(())
+    }
+
+    /// Echoes every message on a connection whose handshake is done (say,
+    /// one hyper upgraded), until the close handshake is over.
+    pub async fn echo<S>(&self, io: S, ws: Open<Server>) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let ws = WebSocketStream::from_open(io, ws, StreamConfig::default());
+        let io = self.echo_stream(ws).await?;
+        self.linger(io).await;
+        Ok(())
+    }
+
+    /// The echo loop. The stream ends once the close handshake is over (or
+    /// the connection failed, after the close frame with the error's code)
+    /// and the transport is shut down: RFC 6455 §7.1.1, the server closes
+    /// TCP first. Gives the transport back for lingering.
+    async fn echo_stream<S>(&self, mut ws: WebSocketStream<S, Server>) -> io::Result<S>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        while let Some(message) = ws.next().await {
+            match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                    // `feed`, not `send`: the next `next()` writes every
+                    // reply queued by then in one vectored write.
+                    if ws.feed(message).await.is_err() {
+                        // The connection ended; `next()` reports why.
+                        continue;
+                    }
+                }
+                // Pongs and the close reply are queued and written for us.
+                Ok(_) => {}
+                Err(stream::Error::Io(err)) => return Err(err),
+                // A protocol error: its close frame went out, the stream ends.
+                Err(_) => {}
+            }
+        }
+        Ok(ws.into_inner())
+    }
+
+    /// Discards what the peer still sends for [`Self::linger`], if set.
+    async fn linger<S: AsyncRead + Unpin>(&self, mut io: S) {
+        let Some(linger) = self.linger else {
+            return;
+        };
+        let mut sink = [0u8; 4096];
+        let _ = tokio::time::timeout(linger, async {
+            while let Ok(n) = io.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 }

@@ -19,7 +19,7 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 
 cd "$ROOT"
-cargo build --release --example echo_server
+cargo build --release --features tokio --example echo_server
 "${CARGO_TARGET_DIR:-target}/release/examples/echo_server" "127.0.0.1:$PORT" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
