@@ -60,6 +60,18 @@ impl Outgoing {
         }
     }
 
+    /// Once everything staged is written, moves `staged` back to the start
+    /// of its allocation. Otherwise the next batch of frames starts where
+    /// this one ended, runs into the end of the allocation part-way, and
+    /// `reserve` then moves every byte staged since to the front: a copy of
+    /// the whole batch, on most batches. Asking for one byte more than is
+    /// left does exactly the move, of nothing, without allocating; a buffer
+    /// whose allocation is still shared (a sealed header not yet dropped)
+    /// is left as it is.
+    fn restart_staging(&mut self) {
+        let _ = self.staged.try_reclaim(self.staged.capacity() + 1);
+    }
+
     /// The next contiguous piece to write, removed from the queue.
     pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
         if let Some(front) = self.queue.pop_front() {
@@ -104,6 +116,9 @@ impl Outgoing {
             let Some(front) = self.queue.front_mut() else {
                 let cut = n.min(self.staged.len());
                 let _ = self.staged.split_to(cut);
+                if self.staged.is_empty() {
+                    self.restart_staging();
+                }
                 return;
             };
             let cut = n.min(front.len());
