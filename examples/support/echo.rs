@@ -84,7 +84,7 @@ impl Echo {
     /// `accept_with` returns its error.
     pub async fn serve(&self, mut tcp: TcpStream) -> io::Result<()> {
         tcp.set_nodelay(true)?;
-        let accepted = stream::accept_with(
+        let mut accepted = stream::accept_with(
             &mut tcp,
             self.config.clone(),
             self.extensions(),
@@ -92,16 +92,17 @@ impl Echo {
             |_| Ok(Accept::new()),
         )
         .await;
-        match accepted {
-            Ok(ws) => {
-                self.echo_stream(ws).await?;
-            }
+        // Bound by reference: a stream moved out of `accepted` would take a
+        // second slot in this future, and so in every connection's task.
+        match &mut accepted {
+            Ok(ws) => self.echo_stream(ws).await?,
             // The client left before finishing its request.
             Err(stream::Error::Io(err)) if err.kind() == io::ErrorKind::UnexpectedEof => {}
-            Err(stream::Error::Io(err)) => return Err(err),
+            Err(stream::Error::Io(err)) => return Err(io::Error::new(err.kind(), err.to_string())),
             Err(_) => {}
         }
-        self.linger(tcp).await;
+        drop(accepted);
+        self.linger(&mut tcp).await;
         Ok(())
     }
 
@@ -111,17 +112,21 @@ impl Echo {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let ws = WebSocketStream::from_open(io, ws, StreamConfig::default());
-        let io = self.echo_stream(ws).await?;
-        self.linger(io).await;
+        let mut ws = WebSocketStream::from_open(io, ws, StreamConfig::default());
+        self.echo_stream(&mut ws).await?;
+        self.linger(ws.into_inner()).await;
         Ok(())
     }
 
     /// The echo loop. The stream ends once the close handshake is over (or
     /// the connection failed, after the close frame with the error's code)
     /// and the transport is shut down: RFC 6455 §7.1.1, the server closes
-    /// TCP first. Gives the transport back for lingering.
-    async fn echo_stream<S>(&self, mut ws: WebSocketStream<S, Server>) -> io::Result<S>
+    /// TCP first.
+    ///
+    /// It borrows the stream rather than take it: an `async fn` keeps its
+    /// arguments in its future, so a stream moved in would be held twice
+    /// by the task, once by the caller and once here.
+    async fn echo_stream<S>(&self, ws: &mut WebSocketStream<S, Server>) -> io::Result<()>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -142,7 +147,7 @@ impl Echo {
                 Err(_) => {}
             }
         }
-        Ok(ws.into_inner())
+        Ok(())
     }
 
     /// Discards what the peer still sends for [`Self::linger`], if set.
@@ -150,7 +155,9 @@ impl Echo {
         let Some(linger) = self.linger else {
             return;
         };
-        let mut sink = [0u8; 4096];
+        // On the heap: an array here would sit in every connection's task,
+        // lingering or not, for its whole life.
+        let mut sink = vec![0u8; 4096];
         let _ = tokio::time::timeout(linger, async {
             while let Ok(n) = io.read(&mut sink).await {
                 if n == 0 {

@@ -74,6 +74,24 @@ where
 /// was written, and the transport shut down); [`Error::Local`] when its
 /// [`Accept`] was invalid for the request (then a 500 was answered).
 pub async fn accept_with<IO, F>(
+    io: IO,
+    config: Config,
+    extensions: Vec<Box<dyn Extension>>,
+    stream_config: StreamConfig,
+    decide: F,
+) -> Result<WebSocketStream<IO, Server>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&IncomingRequest) -> Result<Accept, Box<Response<Bytes>>>,
+{
+    // The handshake's state (the parser, the request, the answer being
+    // written) is a few times the open stream's size. On the heap, it is
+    // freed when the handshake ends; inline, it would size the caller's
+    // future, and so every connection's task, for the connection's life.
+    Box::pin(accept_inner(io, config, extensions, stream_config, decide)).await
+}
+
+async fn accept_inner<IO, F>(
     mut io: IO,
     config: Config,
     extensions: Vec<Box<dyn Extension>>,
