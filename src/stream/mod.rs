@@ -42,7 +42,8 @@
 //! - **Batching**: `poll_next` decodes every buffered frame before it
 //!   writes, and then writes every queued frame in one vectored write. An
 //!   echo loop that `feed`s its replies and lets `next()` flush them makes
-//!   one read and one write per wakeup.
+//!   one read and one write per wakeup (see [Batching](#batching) below);
+//!   `send` instead flushes after every message.
 //! - **Back-pressure**: `poll_ready` waits while more than
 //!   [`StreamConfig::write_high_water`] bytes are queued, and `poll_next`
 //!   stops reading while the pongs it queued are over that mark, so a peer
@@ -59,6 +60,35 @@
 //! - **Idle memory**: while waiting for input with nothing buffered, the
 //!   stream holds no receive buffer; reads land on the stack first and only
 //!   what arrived is copied into the connection.
+//!
+//! # Batching
+//!
+//! To answer a burst of messages with one write, queue each reply with
+//! `SinkExt::feed` (which does not flush) and go back to `next()`: it
+//! returns the next buffered message at once, and once none is left it
+//! writes everything queued in one vectored write before it reads again.
+//! This is the loop of `examples/echo_server.rs`:
+//!
+//! ```no_run
+//! use futures_util::{SinkExt, StreamExt};
+//! use wsproto::stream::{Message, WebSocketStream};
+//!
+//! # async fn echo(mut ws: WebSocketStream<tokio::net::TcpStream, wsproto::Server>)
+//! # -> Result<(), wsproto::stream::Error> {
+//! while let Some(message) = ws.next().await {
+//!     match message? {
+//!         message @ (Message::Text(_) | Message::Binary(_)) => ws.feed(message).await?,
+//!         // Pongs and the close reply are queued and written for us.
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! `feed` waits only while more than
+//! [`StreamConfig::write_high_water`] bytes are queued. A loop that stops
+//! calling `next()` (say, to wait on something else) should `flush` first,
+//! or its replies wait with it.
 //!
 //! # The end of the stream
 //!
