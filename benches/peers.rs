@@ -826,8 +826,7 @@ fn sockudo_deflate_round_trip(
         sockudo_config(),
         deflate.clone(),
     );
-    let mut server =
-        sockudo_ws::CompressedWebSocketStream::server(wire, sockudo_config(), deflate);
+    let mut server = sockudo_ws::CompressedWebSocketStream::server(wire, sockudo_config(), deflate);
     let text = Bytes::copy_from_slice(payload);
     let rt = runtime();
     group.bench_function(BenchmarkId::new("sockudo-ws", size), |b| {
