@@ -63,6 +63,7 @@
 //! assert_eq!(client.poll_event()?, Some(Event::Text("hello".into())));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
@@ -80,6 +81,9 @@ pub mod mask;
 mod outgoing;
 pub mod phase;
 mod role;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod stream;
 pub mod utf8;
 
 pub use config::{Config, MessageMode};

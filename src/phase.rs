@@ -255,6 +255,12 @@ impl<R: Role, P: Phase> Connection<R, P> {
         self.engine.extensions()
     }
 
+    /// The subprotocol the opening handshake agreed on, if any (`None`
+    /// for a connection built with [`Open::new`]).
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.engine.subprotocol()
+    }
+
     /// The connection's configuration.
     pub fn config(&self) -> &Config {
         &self.engine.config
@@ -296,6 +302,31 @@ impl<R: Role> Open<R> {
     /// be negotiated.
     pub fn new(config: Config, extensions: Vec<Box<dyn Extension>>) -> Self {
         Self::with_engine(Engine::new(config, extensions))
+    }
+
+    /// Records the subprotocol the handshake agreed on.
+    pub(crate) fn set_subprotocol(&mut self, name: Option<&str>) {
+        self.engine.set_subprotocol(name);
+    }
+
+    /// Sends a whole message whose payload the caller already owns: a
+    /// server queues a large one by reference (see
+    /// [`Open::<Server>::send_binary_shared`](Open::send_binary_shared));
+    /// a client copies it, as masking needs to. Text must be valid UTF-8.
+    pub(crate) fn send_shared(&mut self, kind: MessageKind, data: Bytes) -> Result<(), LocalError> {
+        self.engine
+            .send_data(kind, Payload::Shared(data), true, false)
+    }
+
+    /// Sends one fragment whose payload the caller already owns.
+    pub(crate) fn send_fragment_shared(
+        &mut self,
+        kind: MessageKind,
+        data: Bytes,
+        fin: bool,
+    ) -> Result<(), LocalError> {
+        self.engine
+            .send_data(kind, Payload::Shared(data), fin, true)
     }
 
     /// Sends a whole text message.
@@ -684,5 +715,10 @@ impl<R: Role> WebSocket<R> {
     /// See [`Connection::config`].
     pub fn config(&self) -> &Config {
         &self.engine().config
+    }
+
+    /// See [`Connection::subprotocol`].
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.engine().subprotocol()
     }
 }

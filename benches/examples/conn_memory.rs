@@ -184,6 +184,30 @@ fn wsproto_server(read_reserve: usize) -> isize {
     heap
 }
 
+/// Ours on the async adapter (`wsproto::stream`): `stream::accept` reads
+/// the request, one message is echoed (`next`, `feed`), then `next` is
+/// polled once more: it flushes the echo, finds nothing to read and leaves
+/// the connection idle.
+fn wsproto_stream_server(rt: &tokio::runtime::Runtime) -> isize {
+    use futures_util::FutureExt;
+    let mut input = REQUEST.to_vec();
+    input.extend_from_slice(&small_message());
+    let before = live();
+    let mut ws = rt.block_on(async {
+        let mut ws = wsproto::stream::accept(MemStream { input, pos: 0 })
+            .await
+            .expect("handshake");
+        let message = ws.next().await.expect("message").expect("valid");
+        ws.feed(message).await.expect("echo");
+        assert!(ws.next().now_or_never().is_none(), "idle");
+        ws
+    });
+    let heap = live() - before;
+    std::hint::black_box(&mut ws);
+    drop(ws);
+    heap
+}
+
 fn tungstenite_server() -> isize {
     let message = small_message();
     let before = live();
@@ -254,6 +278,11 @@ fn main() {
         "wsproto `Open<Server>`, echo_server loop (64 KiB read reserve)",
         ours,
         wsproto_server(64 << 10),
+    );
+    row(
+        "wsproto `stream::WebSocketStream<TcpStream, Server>` (async adapter, idle)",
+        std::mem::size_of::<wsproto::stream::WebSocketStream<TcpStream, Server>>(),
+        wsproto_stream_server(&rt),
     );
     row(
         "tungstenite `WebSocket<TcpStream>` (defaults)",

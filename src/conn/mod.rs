@@ -37,6 +37,8 @@ pub(crate) struct Engine<R: Role> {
     claimed_rsv: Rsv,
     keys: Option<Box<dyn MaskKeySource>>,
     outbound: send::Outbound,
+    /// The subprotocol the opening handshake agreed on.
+    subprotocol: Option<Box<str>>,
     _role: PhantomData<R>,
 }
 
@@ -66,6 +68,7 @@ impl<R: Role> Engine<R> {
             claimed_rsv,
             keys: None,
             outbound: send::Outbound::default(),
+            subprotocol: None,
             _role: PhantomData,
         }
     }
@@ -84,6 +87,14 @@ impl<R: Role> Engine<R> {
 
     pub(crate) fn set_mask_source(&mut self, source: Box<dyn MaskKeySource>) {
         self.keys = Some(source);
+    }
+
+    pub(crate) fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
+    }
+
+    pub(crate) fn set_subprotocol(&mut self, name: Option<&str>) {
+        self.subprotocol = name.map(Box::from);
     }
 
     pub(crate) fn extensions(&self) -> &[Box<dyn Extension>] {

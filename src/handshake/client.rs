@@ -425,6 +425,7 @@ impl Pending<Client> {
         }
         let mut open = Open::new(self.config, accepted);
         open.set_mask_source(keys);
+        open.set_subprotocol(selected.first().map(String::as_str));
         Ok(open)
     }
 }

@@ -219,6 +219,7 @@ impl IncomingRequest {
         super::write_headers(&mut head, response.headers());
         head.extend_from_slice(b"\r\n");
         let mut open = Open::with_preface(self.config, extensions, Bytes::from(head));
+        open.set_subprotocol(accept.subprotocol.as_deref());
         // Frames that came behind the request: at most one read, and input
         // is empty so far, so the receive limit cannot refuse them.
         let _ = open.receive(&self.early);
@@ -407,5 +408,7 @@ pub fn upgrade<B>(
 ) -> Result<(Response<()>, Open<Server>), UpgradeError> {
     let validated = validate(request)?;
     let (response, extensions) = build_accept(&validated, &accept, supported)?;
-    Ok((response, Open::new(config, extensions)))
+    let mut open = Open::new(config, extensions);
+    open.set_subprotocol(accept.subprotocol.as_deref());
+    Ok((response, open))
 }

@@ -1,0 +1,87 @@
+//! The adapter's own settings: timeouts, keepalive, back-pressure and the
+//! read size. Protocol limits stay in [`Config`](crate::Config).
+
+use std::time::Duration;
+
+/// How a [`WebSocketStream`](super::WebSocketStream) drives its transport.
+///
+/// ```
+/// use std::time::Duration;
+/// use wsproto::stream::StreamConfig;
+/// let config = StreamConfig::default()
+///     .with_keepalive(Duration::from_secs(30), Duration::from_secs(10))
+///     .with_close_timeout(Duration::from_secs(2));
+/// assert_eq!(config.write_high_water, 64 * 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamConfig {
+    /// How long to wait for the peer's close frame after ours was sent, and
+    /// for a client, for the server to end the transport after the close
+    /// handshake (RFC 6455 §7.1.1). When it expires the transport is shut
+    /// down and the stream ends with [`Error::CloseTimeout`](super::Error::CloseTimeout).
+    /// Default 5 s.
+    pub close_timeout: Duration,
+    /// Send a ping after this long without one: the keepalive. `None` (the
+    /// default) sends none.
+    pub keepalive_interval: Option<Duration>,
+    /// How long a keepalive ping may go without a pong. Past it, a close
+    /// frame with code 1011 is sent, the transport is shut down and the
+    /// stream ends with [`Error::KeepaliveTimeout`](super::Error::KeepaliveTimeout).
+    /// Default 10 s.
+    pub keepalive_timeout: Duration,
+    /// The back-pressure mark. The sink's `poll_ready` waits while more than
+    /// this many bytes are queued to write; the stream stops reading while
+    /// the pongs its reading queued are over it and the transport takes
+    /// nothing. Against a peer that never reads, what is queued is then at
+    /// most this, plus one message, plus the pongs of one read. (The
+    /// connection's [`Config::max_outgoing_buffer`](crate::Config::max_outgoing_buffer)
+    /// stays the hard limit.) Default 64 KiB.
+    pub write_high_water: usize,
+    /// The most bytes read from the transport at once. Default 64 KiB.
+    pub read_size: usize,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            close_timeout: Duration::from_secs(5),
+            keepalive_interval: None,
+            keepalive_timeout: Duration::from_secs(10),
+            write_high_water: 64 * 1024,
+            read_size: 64 * 1024,
+        }
+    }
+}
+
+impl StreamConfig {
+    /// Sets [`close_timeout`](Self::close_timeout).
+    #[must_use]
+    pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Turns the keepalive on: a ping every `interval`, each to be answered
+    /// within `timeout`.
+    #[must_use]
+    pub fn with_keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.keepalive_interval = Some(interval);
+        self.keepalive_timeout = timeout;
+        self
+    }
+
+    /// Sets [`write_high_water`](Self::write_high_water).
+    #[must_use]
+    pub fn with_write_high_water(mut self, bytes: usize) -> Self {
+        self.write_high_water = bytes;
+        self
+    }
+
+    /// Sets [`read_size`](Self::read_size).
+    #[must_use]
+    pub fn with_read_size(mut self, bytes: usize) -> Self {
+        self.read_size = bytes;
+        self
+    }
+}

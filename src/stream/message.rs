@@ -1,0 +1,206 @@
+//! What goes through a [`WebSocketStream`](super::WebSocketStream): the
+//! [`Message`] enum, on the core's zero-copy payload types.
+
+use bytes::Bytes;
+
+use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::frame::CloseFrame;
+
+/// A WebSocket message, as the stream yields it and as the sink takes it.
+///
+/// Payloads are the core's zero-copy types: text is [`Utf8Bytes`]
+/// (validated UTF-8 that derefs to `str`), everything else [`Bytes`]. A
+/// received message shares the read buffer; a server sends a large payload
+/// without copying it.
+///
+/// ```
+/// use wsproto::stream::Message;
+/// let msg = Message::text("hello");
+/// assert!(msg.is_text());
+/// assert_eq!(msg.to_text(), Some("hello"));
+/// assert_eq!(&msg.into_data()[..], b"hello");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A whole text message.
+    Text(Utf8Bytes),
+    /// A whole binary message.
+    Binary(Bytes),
+    /// A ping. Received: the pong is already queued and goes out with the
+    /// next write (`Config::auto_pong`). Sent: at most 125 bytes.
+    Ping(Bytes),
+    /// A pong. Received pongs are reported; sent ones are unsolicited
+    /// (RFC 6455 §5.5.3 allows them as a heartbeat).
+    Pong(Bytes),
+    /// A close frame. Received: the peer's (the reply is already queued,
+    /// unless `Config::auto_close` is off); `None` only when the peer's
+    /// frame carried no code. Sent: starts the close handshake; `None`
+    /// sends a close frame without a code.
+    Close(Option<CloseFrame>),
+    /// A piece of a message, only with
+    /// [`MessageMode::Streaming`](crate::MessageMode::Streaming): received
+    /// pieces come as they arrive (text pieces end on a character boundary);
+    /// sent pieces go out as one frame each, the last one with `fin` set.
+    Fragment {
+        /// Text or binary: the kind of the whole message.
+        kind: MessageKind,
+        /// The piece.
+        data: Bytes,
+        /// Whether this piece ends the message.
+        fin: bool,
+    },
+}
+
+impl Message {
+    /// A text message.
+    pub fn text(text: impl Into<Utf8Bytes>) -> Self {
+        Self::Text(text.into())
+    }
+
+    /// A binary message.
+    pub fn binary(data: impl Into<Bytes>) -> Self {
+        Self::Binary(data.into())
+    }
+
+    /// A ping.
+    pub fn ping(data: impl Into<Bytes>) -> Self {
+        Self::Ping(data.into())
+    }
+
+    /// A pong.
+    pub fn pong(data: impl Into<Bytes>) -> Self {
+        Self::Pong(data.into())
+    }
+
+    /// A close frame with a code and a reason (cut to 123 bytes when sent).
+    pub fn close(code: crate::CloseCode, reason: impl Into<Utf8Bytes>) -> Self {
+        Self::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }))
+    }
+
+    /// Whether this is a text message.
+    pub fn is_text(&self) -> bool {
+        matches!(self, Self::Text(_))
+    }
+
+    /// Whether this is a binary message.
+    pub fn is_binary(&self) -> bool {
+        matches!(self, Self::Binary(_))
+    }
+
+    /// Whether this is a ping.
+    pub fn is_ping(&self) -> bool {
+        matches!(self, Self::Ping(_))
+    }
+
+    /// Whether this is a pong.
+    pub fn is_pong(&self) -> bool {
+        matches!(self, Self::Pong(_))
+    }
+
+    /// Whether this is a close frame.
+    pub fn is_close(&self) -> bool {
+        matches!(self, Self::Close(_))
+    }
+
+    /// The payload length in bytes (a close frame's reason only).
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            Self::Binary(data)
+            | Self::Ping(data)
+            | Self::Pong(data)
+            | Self::Fragment { data, .. } => data.len(),
+            Self::Close(frame) => frame.as_ref().map_or(0, |f| f.reason.len()),
+        }
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The text of a text message; `None` for any other kind.
+    pub fn to_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The payload as bytes, without a copy (a close frame's reason).
+    pub fn into_data(self) -> Bytes {
+        match self {
+            Self::Text(text) => text.into_bytes(),
+            Self::Binary(data)
+            | Self::Ping(data)
+            | Self::Pong(data)
+            | Self::Fragment { data, .. } => data,
+            Self::Close(frame) => frame.map(|f| f.reason.into_bytes()).unwrap_or_default(),
+        }
+    }
+
+    /// The message an event reports; `None` for events this enum does not
+    /// carry (there are none today; `Event` is non-exhaustive).
+    pub(crate) fn from_event(event: Event) -> Option<Self> {
+        Some(match event {
+            Event::Text(text) => Self::Text(text),
+            Event::Binary(data) => Self::Binary(data),
+            Event::Ping(data) => Self::Ping(data),
+            Event::Pong(data) => Self::Pong(data),
+            Event::Close(frame) => Self::Close(Some(frame)),
+            Event::TextChunk {
+                data,
+                message_finished,
+                ..
+            } => Self::Fragment {
+                kind: MessageKind::Text,
+                data: data.into_bytes(),
+                fin: message_finished,
+            },
+            Event::BinaryChunk {
+                data,
+                message_finished,
+                ..
+            } => Self::Fragment {
+                kind: MessageKind::Binary,
+                data,
+                fin: message_finished,
+            },
+            #[allow(unreachable_patterns)]
+            _ => return None,
+        })
+    }
+}
+
+impl From<Utf8Bytes> for Message {
+    fn from(text: Utf8Bytes) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Self {
+        Self::Text(text.into())
+    }
+}
+
+impl From<&'static str> for Message {
+    fn from(text: &'static str) -> Self {
+        Self::Text(text.into())
+    }
+}
+
+impl From<Bytes> for Message {
+    fn from(data: Bytes) -> Self {
+        Self::Binary(data)
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(data: Vec<u8>) -> Self {
+        Self::Binary(data.into())
+    }
+}
