@@ -67,14 +67,23 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 pub mod compat;
 mod config;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod connect;
 mod conn;
 mod error;
 mod event;
 pub mod extensions;
 pub mod frame;
 pub mod handshake;
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod hyper;
 mod keys;
 pub mod lifecycle;
 pub mod mask;
@@ -87,6 +96,9 @@ pub mod stream;
 pub mod utf8;
 
 pub use config::{Config, MessageMode};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use connect::{connect, connect_with};
 pub use error::{HandshakeError, HandshakeErrorKind, LocalError, ProtocolError};
 pub use event::{Event, MessageKind, Utf8Bytes};
 pub use frame::{CloseCode, CloseFrame, Opcode, ProtocolErrorKind};
