@@ -2,14 +2,21 @@
 //! its split halves: the sans-IO connection, the transport, the timers, and
 //! the loop that moves bytes between them. Every piece of state lives here,
 //! none in a future, so dropping any future that polls it loses nothing.
+//!
+//! The stream side (`poll_next`) decodes every buffered frame, writes every
+//! queued byte in vectored writes, then reads. The sink side queues frames,
+//! and its flush reads too, so pings are answered and the peer's close is
+//! seen while the application only writes. When the connection is over
+//! (closed, failed or timed out), whichever side runs next takes it to the
+//! end in [`Driver::poll_end`]: the last frames out, the transport shut down.
 
+use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
@@ -21,10 +28,16 @@ use crate::lifecycle::State;
 use crate::phase::{Open, WebSocket};
 use crate::role::Role;
 
-/// Read into the stack first while nothing is buffered: an idle connection
-/// then holds no receive buffer at all, and a burst of small frames costs
-/// one copy of at most this much.
+/// Read into the stack while nothing is buffered: an idle connection then
+/// holds no receive buffer at all, and a burst of small frames costs one
+/// copy of at most this much. Reads into the connection's buffer directly
+/// once a frame is partly buffered.
 const STACK_READ: usize = 8 * 1024;
+
+/// How many pongs read by the sink may wait for the stream before the sink
+/// stops reading; also how many pings are kept (older ones are dropped:
+/// they were answered already).
+const STASHED_CONTROL: usize = 8;
 
 /// Most slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
@@ -32,11 +45,11 @@ const MAX_SLICES: usize = 64;
 /// The keepalive's schedule.
 #[derive(Debug, Default)]
 struct Keepalive {
-    /// When the next ping goes out.
+    /// When the next ping goes out (set on the first poll).
     next_ping: Option<Instant>,
     /// When the pong for the ping in flight is due.
     pong_due: Option<Instant>,
-    /// Payload of the next ping: a counter, so pongs can be told apart.
+    /// How many pings were sent: the next ping's payload.
     sent: u64,
 }
 
@@ -45,9 +58,9 @@ struct Keepalive {
 enum Transport {
     /// Reading and writing.
     Open,
-    /// Shutting down our writing side.
+    /// The connection is over; shutting down our writing side.
     ShuttingDown,
-    /// Done: the stream has ended.
+    /// Shut down.
     Done,
 }
 
@@ -59,20 +72,26 @@ pub(crate) struct Driver<IO, R: Role> {
     transport: Transport,
     /// Whether a read returned the end of the transport.
     read_eof: bool,
-    /// A message decoded on the sink's side, kept for the stream.
-    stash: Option<Message>,
-    /// How the connection failed, for the stream to report once.
+    /// Messages decoded on the sink's side, kept for the stream, in order
+    /// (see `read_for_sink`).
+    stash: VecDeque<Message>,
+    /// The connection failed (I/O, protocol, a timeout): it is ending.
+    failed: bool,
+    /// Why, for whichever side reports it first.
     failure: Option<Error>,
+    /// Stop waiting on the transport while ending: the close timeout passed,
+    /// or the transport failed.
+    gave_up: bool,
     /// Whether the stream has reported its end (`None` or an error).
     ended: bool,
-    /// Whether we sent the close frame through the sink (or `close`).
+    /// Whether we started the close handshake through the sink (or `close`).
     closed_by_us: bool,
     /// Whether the stream was polled since the sink last read: if it was,
     /// the stream is reading and the sink need not.
     stream_polled: bool,
     /// One timer for every deadline, made on first use and reset after.
     timer: Option<Pin<Box<Sleep>>>,
-    /// The deadline the timer is set to.
+    /// The deadline the timer is set to, if one is in force.
     timer_at: Option<Instant>,
     /// When the close handshake (or, for a client, the server's end of the
     /// transport) must be done.
@@ -98,8 +117,10 @@ impl<IO, R: Role> Driver<IO, R> {
             config,
             transport: Transport::Open,
             read_eof: false,
-            stash: None,
+            stash: VecDeque::new(),
+            failed: false,
             failure: None,
+            gave_up: false,
             ended: false,
             closed_by_us: false,
             stream_polled: false,
@@ -138,9 +159,14 @@ impl<IO, R: Role> Driver<IO, R> {
         self.ended
     }
 
+    /// Whether the connection is over and only its end remains to be done.
+    fn is_ending(&self) -> bool {
+        self.failed || self.ws.is_closed() || self.transport != Transport::Open
+    }
+
     /// The error a send gets once nothing more may be sent.
     fn closed_error(&self) -> Error {
-        if self.ended || self.closed_by_us || self.transport != Transport::Open {
+        if self.closed_by_us || self.failed {
             Error::AlreadyClosed
         } else {
             Error::ConnectionClosed
@@ -154,61 +180,61 @@ impl<IO, R: Role> Driver<IO, R> {
             err => Error::Local(err),
         }
     }
-}
 
-impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
-    // ---- the stream -------------------------------------------------------
+    /// Records how the connection failed; the first cause wins.
+    fn fail(&mut self, err: Error) {
+        if !self.failed {
+            self.failed = true;
+            self.failure = Some(err);
+        }
+    }
 
-    /// The next message: decode what is buffered, flush, then read.
-    pub(crate) fn poll_next(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Message, Error>>> {
-        self.stream_polled = true;
-        if let Some(message) = self.stash.take() {
-            return Poll::Ready(Some(Ok(message)));
+    /// The transport failed: record it, stop waiting on it, and hand the
+    /// caller an error of the same kind (the original stays for the stream).
+    fn fail_io(&mut self, err: io::Error) -> Error {
+        self.gave_up = true;
+        let copy = io::Error::new(err.kind(), err.to_string());
+        if self.failed {
+            Error::Io(err)
+        } else {
+            self.fail(Error::Io(err));
+            Error::Io(copy)
         }
-        if self.ended {
-            return Poll::Ready(None);
+    }
+
+    /// Arms the close timeout once the connection is ending on our side: our
+    /// close queued (by us, or as the reply to the peer's), or a failure.
+    fn note_closing(&mut self) {
+        if self.close_due.is_none()
+            && (self.failed
+                || matches!(
+                    self.ws.state(),
+                    State::LocalClosing | State::Closed(_) | State::Failed(_)
+                ))
+        {
+            self.close_due = Some(Instant::now() + self.config.close_timeout);
+            self.rearm();
         }
-        loop {
-            if self.failure.is_none() && self.transport == Transport::Open {
-                match self.ws.poll_event() {
-                    Ok(Some(event)) => {
-                        if let Some(message) = self.on_event(event) {
-                            return Poll::Ready(Some(Ok(message)));
-                        }
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(err) => self.failure = Some(Error::Protocol(err)),
-                }
-            }
-            if let Poll::Ready(end) = self.poll_end(cx) {
-                self.ended = true;
-                return Poll::Ready(end.map(Err));
-            }
-            if self.transport != Transport::Open || self.failure.is_some() {
-                return Poll::Pending;
-            }
-            // Every reply is queued: one vectored write for all of them.
-            match self.poll_write_out(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(err)) => {
-                    self.failure = Some(Error::Io(err));
-                    continue;
-                }
-                // Back-pressure: read no more while the queue is over the
-                // mark; the write's readiness wakes us.
-                Poll::Pending if self.ws.outgoing_len() > self.config.write_high_water => {
-                    return Poll::Pending;
-                }
-                Poll::Pending => {}
-            }
-            match self.poll_fill(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(err)) => self.failure = Some(err),
-                Poll::Pending => return Poll::Pending,
+    }
+
+    /// Points the timer at the earliest deadline in force.
+    fn rearm(&mut self) {
+        let at = [
+            self.close_due,
+            self.keepalive.next_ping,
+            self.keepalive.pong_due,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if at == self.timer_at {
+            return;
+        }
+        self.timer_at = at;
+        if let Some(at) = at {
+            match &mut self.timer {
+                Some(timer) => timer.as_mut().reset(at),
+                None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
             }
         }
     }
@@ -216,127 +242,274 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
     /// Books an event; the message to report, if any.
     fn on_event(&mut self, event: Event) -> Option<Message> {
         match &event {
-            Event::Pong(_) => self.keepalive.pong_due = None,
+            Event::Pong(_) => {
+                if self.keepalive.pong_due.take().is_some() {
+                    self.rearm();
+                }
+            }
             Event::Close(_) => self.note_closing(),
             _ => {}
         }
         Message::from_event(event)
     }
+}
 
-    /// Arms the close timeout once the close handshake has started on our
-    /// side (our close queued, or the reply to the peer's).
-    fn note_closing(&mut self) {
-        if self.close_due.is_none()
-            && matches!(self.ws.state(), State::LocalClosing | State::Closed(_))
-        {
-            self.close_due = Some(Instant::now() + self.config.close_timeout);
-        }
-    }
+impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
+    // ---- the stream ---------------------------------------------------------
 
-    /// Whether the stream is over, and how: checks the timers, and once the
-    /// connection is closed or failed, writes out what is queued and shuts
-    /// the transport down. `Ready(None)` is a clean end.
-    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<Error>> {
-        if let Poll::Ready(err) = self.poll_timers(cx) {
-            self.failure = Some(err);
+    /// The next message: decode what is buffered, write what is queued, then
+    /// read.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Message, Error>>> {
+        self.stream_polled = true;
+        if let Some(message) = self.stash.pop_front() {
+            return Poll::Ready(Some(Ok(message)));
         }
-        if self.failure.is_none() && !self.ws.is_closed() {
-            return Poll::Pending;
+        if self.ended {
+            return Poll::Ready(None);
         }
-        self.note_closing();
-        if self.transport == Transport::Open {
-            // The close frame (ours, the reply, or the error's) goes out.
+        loop {
+            if !self.is_ending() {
+                match self.ws.poll_event() {
+                    Ok(Some(event)) => match self.on_event(event) {
+                        Some(message) => return Poll::Ready(Some(Ok(message))),
+                        None => continue,
+                    },
+                    Ok(None) => {}
+                    Err(err) => self.fail(Error::Protocol(err)),
+                }
+            }
+            self.poll_timers(cx);
+            if self.is_ending() {
+                let end = ready!(self.poll_end(cx));
+                self.ended = true;
+                return Poll::Ready(end.map(Err));
+            }
+            // Every reply is queued: one vectored write for all of them.
             match self.poll_write_out(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(err)) => {
-                    self.failure.get_or_insert(Error::Io(err));
+                    self.fail_io(err);
+                    continue;
                 }
+                // Back-pressure: read no more while the queue is over the
+                // mark; the transport wakes us once it takes more.
+                Poll::Pending if self.over_high_water() => return Poll::Pending,
+                Poll::Pending => {}
+            }
+            match self.poll_fill(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(err)) => self.fail(err),
                 Poll::Pending => return Poll::Pending,
             }
-            // RFC 6455 §7.1.1: the server closes the TCP connection first;
-            // the client waits for it (within the close timeout).
-            if R::IS_CLIENT && self.failure.is_none() {
+        }
+    }
+
+    /// Takes the connection to its end: the last frames out (ours, the close
+    /// reply or the error's close frame), for a client the server's end of
+    /// the transport, then the shutdown. Gives the error to report, or
+    /// `None` for a clean end. The close timeout bounds every wait.
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Option<Error>> {
+        self.note_closing();
+        if self.transport == Transport::Open {
+            if !self.gave_up {
+                match self.poll_write_out(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(err)) => {
+                        self.fail_io(err);
+                    }
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            // RFC 6455 §7.1.1: "the underlying TCP connection, in most normal
+            // cases, SHOULD be closed first by the server", so a client waits
+            // for the server to end it, reading and discarding.
+            while R::IS_CLIENT && !self.gave_up && !self.failed && !self.read_eof {
                 match self.poll_fill(cx) {
-                    Poll::Ready(Ok(())) if !self.at_eof() => return self.poll_end(cx),
-                    Poll::Ready(_) => {}
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(_)) => break,
                     Poll::Pending => return Poll::Pending,
                 }
             }
             self.transport = Transport::ShuttingDown;
         }
         if self.transport == Transport::ShuttingDown {
-            // An error here changes nothing: the connection is over.
-            if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() {
+            // Its outcome changes nothing: the connection is over. After a
+            // timeout it is tried once, not waited for.
+            if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() && !self.gave_up {
                 return Poll::Pending;
             }
             self.transport = Transport::Done;
             self.timer = None;
+            self.timer_at = None;
+            if let Ok(buf) = self.ws.receive_buffer() {
+                *buf = BytesMut::new();
+            }
         }
         Poll::Ready(self.failure.take())
     }
 
-    /// Whether the transport has ended (a read returned nothing).
-    fn at_eof(&self) -> bool {
-        self.read_eof
+    /// Whether more is queued than the back-pressure mark allows.
+    fn over_high_water(&self) -> bool {
+        self.ws.outgoing_len() > self.config.write_high_water
     }
 
     // ---- the sink -----------------------------------------------------------
 
+    /// Once the connection is over: finish it, then report why nothing more
+    /// may be sent.
+    fn poll_refuse(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.transport == Transport::Done {
+            return Poll::Ready(Err(self
+                .failure
+                .take()
+                .unwrap_or_else(|| self.closed_error())));
+        }
+        let end = ready!(self.poll_end(cx));
+        Poll::Ready(Err(end.unwrap_or_else(|| self.closed_error())))
+    }
+
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if !self.ws.state().may_send() || self.transport != Transport::Open {
+        self.poll_timers(cx);
+        if self.is_ending() {
+            return self.poll_refuse(cx);
+        }
+        if !self.ws.state().may_send_close() {
             return Poll::Ready(Err(self.closed_error()));
         }
-        if self.ws.outgoing_len() > self.config.write_high_water {
-            if let Err(err) = ready!(self.poll_write_out(cx)).map_err(Error::Io) {
-                return Poll::Ready(Err(err));
+        if self.over_high_water() {
+            if let Poll::Ready(Err(err)) = self.poll_write_out(cx) {
+                return Poll::Ready(Err(self.fail_io(err)));
+            }
+            if self.over_high_water() {
+                return Poll::Pending;
             }
         }
         Poll::Ready(Ok(()))
     }
 
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
-        if self.transport != Transport::Open {
+        if self.failed || self.transport != Transport::Open {
             return Err(self.closed_error());
         }
-        if let Message::Close(frame) = message {
-            if !self.ws.state().may_send_close() {
-                return Err(self.closed_error());
+        let open = match (message, self.ws.as_open()) {
+            (Message::Close(frame), _) => {
+                if !self.ws.state().may_send_close() {
+                    return Err(self.closed_error());
+                }
+                let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NO_STATUS_RCVD, ""));
+                self.ws.close(frame.code, &frame.reason);
+                self.closed_by_us = true;
+                self.note_closing();
+                return Ok(());
             }
-            let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NO_STATUS_RCVD, ""));
-            self.ws.close(frame.code, &frame.reason);
-            self.closed_by_us = true;
-            self.note_closing();
-            return Ok(());
-        }
-        let Some(open) = self.ws.as_open() else {
-            return Err(self.closed_error());
+            (_, None) => return Err(self.closed_error()),
+            (message, Some(open)) => (message, open),
         };
-        let sent = match message {
-            Message::Text(text) => open.send_shared(MessageKind::Text, text.into_bytes()),
-            Message::Binary(data) => open.send_shared(MessageKind::Binary, data),
-            Message::Ping(data) => open.send_ping(&data),
-            Message::Pong(data) => open.send_pong(&data),
-            Message::Fragment { kind, data, fin } => open.send_fragment_shared(kind, data, fin),
-            Message::Close(_) => Ok(()),
+        let sent = match open {
+            (Message::Text(text), open) => open.send_shared(MessageKind::Text, text.into_bytes()),
+            (Message::Binary(data), open) => open.send_shared(MessageKind::Binary, data),
+            (Message::Ping(data), open) => open.send_ping(&data),
+            (Message::Pong(data), open) => open.send_pong(&data),
+            (Message::Fragment { kind, data, fin }, open) => {
+                open.send_fragment_shared(kind, data, fin)
+            }
+            (Message::Close(_), _) => Ok(()),
         };
         sent.map_err(|err| self.local_error(err))
     }
 
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.transport != Transport::Open {
+        if self.transport == Transport::Done {
             return Poll::Ready(Ok(()));
         }
-        ready!(self.poll_write_out(cx)).map_err(Error::Io)?;
-        Poll::Ready(Ok(()))
+        if !std::mem::take(&mut self.stream_polled) {
+            self.read_for_sink(cx);
+        }
+        self.poll_timers(cx);
+        if self.failed {
+            return self.poll_refuse(cx);
+        }
+        match ready!(self.poll_write_out(cx)) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(err) => Poll::Ready(Err(self.fail_io(err))),
+        }
     }
 
     pub(crate) fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.ws.state().may_send_close() {
+        if !self.failed && self.transport == Transport::Open && self.ws.state().may_send_close() {
             self.ws.close(CloseCode::NORMAL, "");
             self.closed_by_us = true;
             self.note_closing();
         }
-        self.poll_flush(cx)
+        if self.transport == Transport::Done {
+            return Poll::Ready(Ok(()));
+        }
+        ready!(self.poll_flush(cx))?;
+        if self.ws.is_closed() {
+            // The handshake is complete: the end is ours to do.
+            if let Some(err) = ready!(self.poll_end(cx)) {
+                return Poll::Ready(Err(err));
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads on the sink's behalf, so pongs and close replies get queued
+    /// (the flush that follows writes them). What it decodes waits in the
+    /// stash for the stream, in order. Reading stops at the first data or
+    /// close message, or once [`STASHED_CONTROL`] pongs wait, until the
+    /// stream takes them; of the pings (each answered already) only the
+    /// latest are kept.
+    fn read_for_sink(&mut self, cx: &mut Context<'_>) {
+        let waiting = self.stash.len();
+        while self.sink_may_read() {
+            match self.ws.poll_event() {
+                Ok(Some(event)) => {
+                    if let Some(message) = self.on_event(event) {
+                        if message.is_ping() && self.stash.len() >= STASHED_CONTROL {
+                            if let Some(oldest) = self.stash.iter().position(Message::is_ping) {
+                                self.stash.remove(oldest);
+                            }
+                        }
+                        self.stash.push_back(message);
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    self.fail(Error::Protocol(err));
+                    break;
+                }
+            }
+            if self.over_high_water() {
+                break;
+            }
+            match self.poll_fill(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(err)) => {
+                    self.fail(err);
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if self.stash.len() != waiting || self.failed {
+            // A reader parked on the transport will not hear of this from
+            // it: the bytes are taken.
+            cx.waker().wake_by_ref();
+        }
+    }
+
+    /// Whether the sink may read on: nothing waits for the stream that
+    /// must not be dropped or overtaken.
+    fn sink_may_read(&self) -> bool {
+        let pongs = self.stash.iter().filter(|m| m.is_pong()).count();
+        pongs < STASHED_CONTROL
+            && !self.stash.iter().any(|m| !m.is_ping() && !m.is_pong())
+            && !self.is_ending()
     }
 
     // ---- the transport ------------------------------------------------------
@@ -356,9 +529,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
-    /// Reads once from the transport into the connection; `Ready(Ok)` when
-    /// bytes (or the end) arrived.
+    /// Reads once from the transport into the connection: `Ready(Ok)` when
+    /// bytes or the end arrived.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.read_eof {
+            return Poll::Ready(Ok(()));
+        }
         let read_size = self.config.read_size;
         let buf = self.ws.receive_buffer().map_err(Error::Local)?;
         let n = if buf.is_empty() {
@@ -372,13 +548,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
                     }
                     return Poll::Pending;
                 }
-                Poll::Ready(result) => result?,
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(self.fail_io(err))),
+                Poll::Ready(Ok(())) => {}
             }
             buf.extend_from_slice(read.filled());
             read.filled().len()
         } else {
             buf.reserve(read_size);
-            ready!(std::pin::pin!(self.io.read_buf(buf)).poll(cx))?
+            match ready!(std::pin::pin!(self.io.read_buf(buf)).poll(cx)) {
+                Ok(n) => n,
+                Err(err) => return Poll::Ready(Err(self.fail_io(err))),
+            }
         };
         if n == 0 {
             self.read_eof = true;
@@ -389,10 +569,62 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
 
     // ---- timers -------------------------------------------------------------
 
-    /// Polls the deadlines; the error that ends the connection when one
-    /// passed.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> Poll<Error> {
-        let _ = (cx, Duration::ZERO, Bytes::new());
-        Poll::Pending
+    /// Fires the deadlines that passed: sends the keepalive ping, fails the
+    /// connection when a pong or the close handshake is overdue.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) {
+        if let (Some(interval), None) = (self.config.keepalive_interval, self.keepalive.next_ping) {
+            if !self.is_ending() {
+                self.keepalive.next_ping = Some(Instant::now() + interval);
+                self.rearm();
+            }
+        }
+        loop {
+            let Some(timer) = self.timer.as_mut().filter(|_| self.timer_at.is_some()) else {
+                return;
+            };
+            if timer.as_mut().poll(cx).is_pending() {
+                return;
+            }
+            let now = Instant::now();
+            let due = |at: Option<Instant>| at.is_some_and(|at| at <= now);
+            if due(self.close_due) {
+                self.close_due = None;
+                self.keepalive = Keepalive::default();
+                self.gave_up = true;
+                self.fail(Error::CloseTimeout);
+            } else if due(self.keepalive.pong_due) {
+                self.keepalive = Keepalive::default();
+                // RFC 6455 §7.4.1: 1011, "an unexpected condition that
+                // prevented it from fulfilling the request".
+                self.ws
+                    .close(CloseCode::INTERNAL_ERROR, "keepalive timeout");
+                self.fail(Error::KeepaliveTimeout);
+                self.note_closing();
+            } else if due(self.keepalive.next_ping) {
+                self.send_keepalive(now);
+            }
+            self.timer_at = None;
+            self.rearm();
+        }
+    }
+
+    /// Sends the keepalive ping, unless one is still unanswered.
+    fn send_keepalive(&mut self, now: Instant) {
+        let Some(interval) = self.config.keepalive_interval else {
+            return;
+        };
+        self.keepalive.next_ping = Some(now + interval);
+        if self.keepalive.pong_due.is_some() {
+            return;
+        }
+        if let Some(open) = self.ws.as_open() {
+            let payload = self.keepalive.sent.to_be_bytes();
+            if open.send_ping(&payload).is_ok() {
+                self.keepalive.sent += 1;
+                self.keepalive.pong_due = Some(now + self.config.keepalive_timeout);
+            }
+        } else {
+            self.keepalive.next_ping = None;
+        }
     }
 }

@@ -7,9 +7,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{Error, StreamConfig, WebSocketStream};
 use crate::config::Config;
-use crate::error::HandshakeError;
 use crate::extensions::Extension;
-use crate::handshake::{Accept, ClientHandshake, IncomingRequest, Pending, ServerHandshake};
+use crate::handshake::{
+    Accept, ClientHandshake, IncomingRequest, Pending, Rejected, ServerHandshake,
+};
 use crate::role::{Client, Server};
 
 /// How much of the transport one handshake read takes. Bytes past the head
@@ -196,55 +197,52 @@ where
                     response,
                 ));
             }
-            ClientHandshake::Rejected(mut rejected) => {
-                let mut body = BytesMut::new();
-                loop {
-                    while let Some(piece) = rejected.poll_body() {
-                        let room = MAX_REJECTION_BODY.saturating_sub(body.len());
-                        body.extend_from_slice(&piece.data[..piece.data.len().min(room)]);
-                        if piece.body_finished {
-                            let (parts, ()) = rejected_parts(&rejected);
-                            return Err(Error::Rejected(Box::new(Response::from_parts(
-                                parts,
-                                body.freeze(),
-                            ))));
-                        }
-                    }
-                    if body.len() >= MAX_REJECTION_BODY {
-                        break;
-                    }
-                    buf.clear();
-                    buf.reserve(HANDSHAKE_READ);
-                    if io.read_buf(&mut buf).await? == 0 {
-                        rejected.receive_eof();
-                        if rejected.poll_body().is_none() {
-                            break;
-                        }
-                        continue;
-                    }
-                    rejected.receive(&buf).map_err(Error::Handshake)?;
-                }
-                let (parts, ()) = rejected_parts(&rejected);
-                return Err(Error::Rejected(Box::new(Response::from_parts(
-                    parts,
-                    body.freeze(),
-                ))));
+            ClientHandshake::Rejected(rejected) => {
+                return Err(read_rejection(rejected, &mut io, buf).await);
             }
         }
     }
 }
 
-/// The head of a rejection, as owned parts.
-fn rejected_parts(rejected: &crate::handshake::Rejected) -> (http::response::Parts, ()) {
+/// Reads a rejection's body (up to [`MAX_REJECTION_BODY`]) into the error.
+async fn read_rejection<IO: AsyncRead + Unpin>(
+    mut rejected: Rejected,
+    io: &mut IO,
+    mut buf: BytesMut,
+) -> Error {
+    let mut body = BytesMut::new();
+    let mut finished = !rejected.has_body();
+    let mut eof = false;
+    loop {
+        while let Some(piece) = rejected.poll_body() {
+            let room = MAX_REJECTION_BODY.saturating_sub(body.len());
+            body.extend_from_slice(&piece.data[..piece.data.len().min(room)]);
+            finished |= piece.body_finished;
+        }
+        if finished || eof || body.len() >= MAX_REJECTION_BODY {
+            break;
+        }
+        buf.clear();
+        buf.reserve(HANDSHAKE_READ);
+        match io.read_buf(&mut buf).await {
+            // The body may run to the end of the transport: one more look
+            // at what that completed.
+            Ok(0) => {
+                rejected.receive_eof();
+                eof = true;
+            }
+            Ok(_) => {
+                if let Err(err) = rejected.receive(&buf) {
+                    return Error::Handshake(err);
+                }
+            }
+            Err(err) => return Error::Io(err),
+        }
+    }
     let head = rejected.response();
-    let mut response = Response::new(());
+    let mut response = Response::new(body.freeze());
     *response.status_mut() = head.status();
     *response.version_mut() = head.version();
     *response.headers_mut() = head.headers().clone();
-    response.into_parts()
-}
-
-#[allow(dead_code)]
-fn _assert_handshake_error_converts(err: HandshakeError) -> Error {
-    err.into()
+    Error::Rejected(Box::new(response))
 }

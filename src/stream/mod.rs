@@ -175,12 +175,15 @@ impl<IO, R: Role> WebSocketStream<IO, R> {
     ///
     /// Both keep the connection alive on their own: the reader writes the
     /// pongs and close replies its reads queue; the writer's `poll_flush`
-    /// (and a `poll_ready` held back by back-pressure) first reads what has
-    /// arrived, so pings are answered and the peer's close is seen while only
-    /// the writer runs. Messages the writer reads wait for the reader — one
-    /// at a time: the writer stops reading while one is waiting — and pings
-    /// and pongs it reads are answered but not reported. Put them back
-    /// together with [`ReadHalf::reunite`].
+    /// first reads what has arrived (unless the reader has been polled since
+    /// the last flush), so pings are answered and the peer's close is seen
+    /// while only the writer runs. What the writer reads waits for the
+    /// reader, in order: the writer stops reading at a data or close message,
+    /// or once a few pongs wait, until the reader takes them; of the pings
+    /// (each answered already) only the latest few are kept. The same holds
+    /// for an unsplit stream whose sink is used without its stream.
+    ///
+    /// Put the halves back together with [`ReadHalf::reunite`].
     pub fn split(self) -> (ReadHalf<IO, R>, WriteHalf<IO, R>) {
         split::split(self.driver)
     }
