@@ -46,11 +46,11 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9002".to_owned());
     let listener = TcpListener::bind(&addr).await?;
     println!("hyper_server listening on http://{}", listener.local_addr()?);
-    serve(listener).await
+    run(listener).await
 }
 
 /// Serves HTTP/1.1 on every connection `listener` accepts.
-pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
+pub async fn run(listener: TcpListener) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
@@ -66,7 +66,7 @@ pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
     }
 }
 
-async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+pub async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     if !request.headers().contains_key(UPGRADE) {
         let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
         response.headers_mut().insert(

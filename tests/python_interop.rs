@@ -37,7 +37,7 @@ async fn axum_echo() -> SocketAddr {
 async fn hyper_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(hyper_server::serve(listener));
+    tokio::spawn(hyper_server::run(listener));
     addr
 }
 
