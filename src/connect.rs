@@ -257,6 +257,9 @@ impl From<stream::Error> for ConnectError {
 }
 
 /// A TCP stream, or TLS over it: the transport [`connect`] opens.
+// One per connection, held for its whole life: boxing the TLS state would
+// only add an indirection to every read and write.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MaybeTlsStream<S> {
