@@ -45,7 +45,10 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9002".to_owned());
     let listener = TcpListener::bind(&addr).await?;
-    println!("hyper_server listening on http://{}", listener.local_addr()?);
+    println!(
+        "hyper_server listening on http://{}",
+        listener.local_addr()?
+    );
     run(listener).await
 }
 

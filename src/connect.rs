@@ -52,7 +52,10 @@ use crate::role::Client;
 use crate::stream::{self, StreamConfig, WebSocketStream};
 
 /// What [`connect`] returns: the open stream and the server's 101 response.
-pub type Connected = (WebSocketStream<MaybeTlsStream<TcpStream>, Client>, Response<()>);
+pub type Connected = (
+    WebSocketStream<MaybeTlsStream<TcpStream>, Client>,
+    Response<()>,
+);
 
 /// Connects to a `ws://` or `wss://` URL with the default settings, no
 /// extensions and no subprotocol.
@@ -68,7 +71,13 @@ pub async fn connect(url: &str) -> Result<Connected, ConnectError> {
     let request = Request::get(url)
         .body(())
         .map_err(|_| ConnectError::InvalidUrl(HandshakeError::local("invalid URL")))?;
-    connect_with(request, Config::default(), Vec::new(), StreamConfig::default()).await
+    connect_with(
+        request,
+        Config::default(),
+        Vec::new(),
+        StreamConfig::default(),
+    )
+    .await
 }
 
 /// Connects with chosen settings: `request` is a `ws://` or `wss://` URI
@@ -372,16 +381,15 @@ mod tls {
                 let roots = rustls::RootCertStore::from_iter(
                     webpki_roots::TLS_SERVER_ROOTS.iter().cloned(),
                 );
-                let config =
-                    ClientConfig::builder_with_provider(Arc::new(
-                        rustls::crypto::ring::default_provider(),
-                    ))
-                    .with_safe_default_protocol_versions()
-                    // ring's provider has cipher suites for TLS 1.2 and 1.3,
-                    // the safe defaults, so this cannot fail.
-                    .expect("the ring provider supports TLS 1.2 and 1.3")
-                    .with_root_certificates(roots)
-                    .with_no_client_auth();
+                let config = ClientConfig::builder_with_provider(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
+                // ring's provider has cipher suites for TLS 1.2 and 1.3,
+                // the safe defaults, so this cannot fail.
+                .expect("the ring provider supports TLS 1.2 and 1.3")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
                 Arc::new(config)
             })
             .clone()

@@ -124,10 +124,10 @@
 pub mod axum;
 pub mod compat;
 mod config;
+mod conn;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod connect;
-mod conn;
 mod error;
 mod event;
 pub mod extensions;

@@ -29,7 +29,10 @@ type Chatter = wsproto::stream::WebSocketStream<
 /// The next text message, within [`STEP`].
 async fn next_text(ws: &mut Chatter) -> String {
     loop {
-        match tokio::time::timeout(STEP, ws.next()).await.expect("a message in time") {
+        match tokio::time::timeout(STEP, ws.next())
+            .await
+            .expect("a message in time")
+        {
             Some(Ok(Message::Text(text))) => return text.to_string(),
             Some(Ok(_)) => {}
             other => panic!("expected a text message, got {other:?}"),
@@ -72,7 +75,11 @@ async fn two_clients_exchange_messages() {
 
     // Alice leaves; Bob still talks to the room (himself).
     alice.close(None).await.unwrap();
-    while tokio::time::timeout(STEP, alice.next()).await.unwrap().is_some() {}
+    while tokio::time::timeout(STEP, alice.next())
+        .await
+        .unwrap()
+        .is_some()
+    {}
     bob.send(Message::text("anyone?")).await.unwrap();
     assert_eq!(next_text(&mut bob).await, "anyone?");
 }
@@ -87,7 +94,9 @@ async fn a_client_that_never_reads_does_not_stall_the_others() {
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let tcp = socket.connect(addr).await.unwrap();
-    let request = http::Request::get(format!("ws://{addr}/")).body(()).unwrap();
+    let request = http::Request::get(format!("ws://{addr}/"))
+        .body(())
+        .unwrap();
     let (mut sleeper, _) = wsproto::stream::client_async(request, tcp).await.unwrap();
     sleeper.send(Message::text("zzz")).await.unwrap();
     loop {

@@ -65,7 +65,10 @@ async fn a_bad_url_is_invalid_url() {
         }
     }
     // connect_with judges the request's URI the same way.
-    let request = Request::get("/path").header("host", "localhost").body(()).unwrap();
+    let request = Request::get("/path")
+        .header("host", "localhost")
+        .body(())
+        .unwrap();
     let result = wsproto::connect_with(request, Default::default(), Vec::new(), Default::default());
     assert!(matches!(result.await, Err(ConnectError::InvalidUrl(_))));
 }
@@ -122,7 +125,9 @@ async fn an_untrusted_certificate_is_tls() {
     // The default connector trusts Mozilla's roots, not our certificate.
     match wsproto::connect(&format!("wss://localhost:{}/", addr.port())).await {
         Err(ConnectError::Tls(err)) => {
-            let inner = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>());
+            let inner = err
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<rustls::Error>());
             assert!(
                 matches!(inner, Some(rustls::Error::InvalidCertificate(_))),
                 "{err:?}"
@@ -166,11 +171,9 @@ async fn a_bad_101_is_handshake() {
 /// An echo server over TLS with a certificate for localhost and 127.0.0.1
 /// made now; its address and the certificate.
 async fn tls_echo_server() -> (SocketAddr, CertificateDer<'static>) {
-    let certified = rcgen::generate_simple_self_signed(vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-    ])
-    .unwrap();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
     let cert = certified.cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
@@ -195,8 +198,7 @@ async fn tls_echo_server() -> (SocketAddr, CertificateDer<'static>) {
                     return;
                 };
                 while let Some(Ok(message)) = ws.next().await {
-                    if (message.is_text() || message.is_binary())
-                        && ws.send(message).await.is_err()
+                    if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err()
                     {
                         break;
                     }
@@ -241,14 +243,23 @@ async fn wss_end_to_end_with_a_custom_client_config() {
             let data: Vec<u8> = (0..size).map(|i| i as u8).collect();
             ws.send(Message::binary(data.clone())).await.unwrap();
             let echo = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-            assert_eq!(echo.unwrap().unwrap(), Message::binary(data), "{host} {size}");
+            assert_eq!(
+                echo.unwrap().unwrap(),
+                Message::binary(data),
+                "{host} {size}"
+            );
         }
         ws.close(None).await.unwrap();
         match tokio::time::timeout(STEP, ws.next()).await.unwrap() {
             Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::NORMAL),
             other => panic!("expected the close reply, got {other:?}"),
         }
-        assert!(tokio::time::timeout(STEP, ws.next()).await.unwrap().is_none());
+        assert!(
+            tokio::time::timeout(STEP, ws.next())
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
 

@@ -96,10 +96,14 @@ async fn our_client_against_python(deflate: bool) {
     } else {
         Vec::new()
     };
-    let (mut ws, response) =
-        wsproto::connect_with(request, Config::default(), extensions, StreamConfig::default())
-            .await
-            .expect("connect to the Python server");
+    let (mut ws, response) = wsproto::connect_with(
+        request,
+        Config::default(),
+        extensions,
+        StreamConfig::default(),
+    )
+    .await
+    .expect("connect to the Python server");
     assert_eq!(response.status(), 101);
     assert_eq!(
         ws.extensions().iter().map(|e| e.name()).collect::<Vec<_>>(),
@@ -117,7 +121,11 @@ async fn our_client_against_python(deflate: bool) {
         let data: Vec<u8> = (0..size).map(|i| (i * 7 + 3) as u8).collect();
         ws.send(Message::binary(data.clone())).await.unwrap();
         let echo = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-        assert_eq!(echo.unwrap().unwrap(), Message::binary(data), "binary {size}");
+        assert_eq!(
+            echo.unwrap().unwrap(),
+            Message::binary(data),
+            "binary {size}"
+        );
     }
     ws.send(Message::ping("are you there?")).await.unwrap();
     let pong = tokio::time::timeout(STEP, ws.next()).await.unwrap();
@@ -128,7 +136,12 @@ async fn our_client_against_python(deflate: bool) {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::NORMAL),
         other => panic!("expected the close reply, got {other:?}"),
     }
-    assert!(tokio::time::timeout(STEP, ws.next()).await.unwrap().is_none());
+    assert!(
+        tokio::time::timeout(STEP, ws.next())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

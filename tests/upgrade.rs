@@ -71,7 +71,9 @@ async fn axum_server() -> SocketAddr {
 /// A hyper server with the same behaviour as [`axum_server`], on
 /// `wsproto::hyper::Upgrader`.
 async fn hyper_server() -> SocketAddr {
-    async fn handle(mut request: Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    async fn handle(
+        mut request: Request<Incoming>,
+    ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
         let upgrader = Upgrader::new()
             .protocols(["a", "b"])
             .deflate(DeflateConfig::default());
@@ -141,7 +143,10 @@ async fn bad_requests_get_their_status(addr: SocketAddr, path: &str) {
     // Another protocol version: 426 naming version 13 (RFC 6455 §4.4).
     let response = raw(addr, &request(path, "GET", "8", KEY, true)).await;
     assert!(response.starts_with("http/1.1 426"), "{response}");
-    assert!(response.contains("sec-websocket-version: 13\r\n"), "{response}");
+    assert!(
+        response.contains("sec-websocket-version: 13\r\n"),
+        "{response}"
+    );
     assert!(response.contains("upgrade: websocket\r\n"), "{response}");
     // No key, a key that is not 16 bytes, no Upgrade header, not GET: 400.
     for bad in [

@@ -45,8 +45,7 @@ fn make_venv() -> Result<PathBuf, String> {
     let requirements = here().join("requirements.txt");
     let stamp = venv.join("requirements.txt");
     let wanted = std::fs::read_to_string(&requirements).map_err(|e| e.to_string())?;
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists()
-    {
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
         return Ok(python);
     }
     let python3 = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
@@ -60,9 +59,7 @@ fn make_venv() -> Result<PathBuf, String> {
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
-    let output = command
-        .output()
-        .map_err(|e| format!("{command:?}: {e}"))?;
+    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
     if output.status.success() {
         Ok(())
     } else {
