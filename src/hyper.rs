@@ -1,6 +1,6 @@
 //! hyper 1: turn an upgrade request into a [`WebSocketStream`]. [`upgrade`]
 //! validates the request with the core's
-//! [`handshake::upgrade`](crate::handshake::upgrade), returns the 101
+//! [`handshake::upgrade`](crate::handshake::upgrade()), returns the 101
 //! response for the service to send, and a future that resolves to the
 //! stream once hyper hands the connection over (`hyper::upgrade::on`,
 //! wrapped in [`TokioIo`]). Needs the `hyper` feature.
