@@ -1,6 +1,8 @@
 //! `examples/chat.rs`, compiled in here: two clients exchange messages, and
 //! a client that never reads is dropped without stalling the others.
 
+mod async_client;
+
 #[path = "../examples/chat.rs"]
 #[allow(dead_code)]
 mod chat;
@@ -12,7 +14,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpSocket};
 use wsproto::stream::Message;
 
-const STEP: Duration = Duration::from_secs(10);
+use async_client::STEP;
 
 async fn chat_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -38,15 +40,6 @@ async fn next_text(ws: &mut Chatter) -> String {
             other => panic!("expected a text message, got {other:?}"),
         }
     }
-}
-
-/// The next message of any kind, within [`STEP`].
-async fn next_message(ws: &mut Chatter) -> Message {
-    tokio::time::timeout(STEP, ws.next())
-        .await
-        .expect("the room keeps talking")
-        .expect("the connection stays")
-        .expect("no error")
 }
 
 /// Joins the room: says hello and waits to hear it back, so the server has
@@ -114,7 +107,7 @@ async fn a_client_that_never_reads_does_not_stall_the_others() {
         let mut listener = listener;
         let mut seen = 0;
         while seen < MESSAGES {
-            let message = next_message(&mut listener).await;
+            let message = async_client::next(&mut listener).await;
             if message.len() == SIZE {
                 assert_eq!(message.to_text().unwrap(), text(seen));
                 seen += 1;

@@ -4,9 +4,10 @@
 //! server whose self-signed certificate is made here (rcgen) and trusted
 //! through a custom `rustls::ClientConfig`.
 
+mod async_client;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use http::Request;
@@ -15,11 +16,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
+use wsproto::HandshakeErrorKind;
 use wsproto::connect::{ConnectError, Connector};
-use wsproto::stream::{self, Message};
-use wsproto::{CloseCode, HandshakeErrorKind};
-
-const STEP: Duration = Duration::from_secs(10);
+use wsproto::stream;
 
 fn ring() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -239,27 +238,8 @@ async fn wss_end_to_end_with_a_custom_client_config() {
             ws.get_ref(),
             wsproto::connect::MaybeTlsStream::Rustls(_)
         ));
-        for size in [0, 125, 126, 65536, 1 << 20] {
-            let data: Vec<u8> = (0..size).map(|i| i as u8).collect();
-            ws.send(Message::binary(data.clone())).await.unwrap();
-            let echo = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-            assert_eq!(
-                echo.unwrap().unwrap(),
-                Message::binary(data),
-                "{host} {size}"
-            );
-        }
-        ws.close(None).await.unwrap();
-        match tokio::time::timeout(STEP, ws.next()).await.unwrap() {
-            Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::NORMAL),
-            other => panic!("expected the close reply, got {other:?}"),
-        }
-        assert!(
-            tokio::time::timeout(STEP, ws.next())
-                .await
-                .unwrap()
-                .is_none()
-        );
+        async_client::echo_round_trips(&mut ws).await;
+        async_client::close_to_the_end(&mut ws).await;
     }
 }
 

@@ -6,6 +6,7 @@
 //! The examples are compiled in here, so the code under test is theirs; each
 //! server listens on a port the OS picks and ends with the test.
 
+mod async_client;
 mod python;
 
 #[path = "../examples/axum_echo.rs"]
@@ -18,14 +19,13 @@ mod hyper_server;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use tokio::net::TcpListener;
+use wsproto::Config;
 use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
 use wsproto::stream::{Message, StreamConfig};
-use wsproto::{CloseCode, Config};
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
-const STEP: Duration = Duration::from_secs(10);
 
 async fn axum_echo() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -113,35 +113,13 @@ async fn our_client_against_python(deflate: bool) {
             vec![]
         }
     );
-    for size in [0, 1, 125, 126, 127, 65535, 65536, 1 << 20] {
-        let text: String = "wsproto κόσμε ".chars().cycle().take(size).collect();
-        ws.send(Message::text(text.clone())).await.unwrap();
-        let echo = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-        assert_eq!(echo.unwrap().unwrap(), Message::text(text), "text {size}");
-        let data: Vec<u8> = (0..size).map(|i| (i * 7 + 3) as u8).collect();
-        ws.send(Message::binary(data.clone())).await.unwrap();
-        let echo = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-        assert_eq!(
-            echo.unwrap().unwrap(),
-            Message::binary(data),
-            "binary {size}"
-        );
-    }
+    async_client::echo_round_trips(&mut ws).await;
     ws.send(Message::ping("are you there?")).await.unwrap();
-    let pong = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-    assert_eq!(pong.unwrap().unwrap(), Message::pong("are you there?"));
-
-    ws.close(None).await.unwrap();
-    match tokio::time::timeout(STEP, ws.next()).await.unwrap() {
-        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::NORMAL),
-        other => panic!("expected the close reply, got {other:?}"),
-    }
-    assert!(
-        tokio::time::timeout(STEP, ws.next())
-            .await
-            .unwrap()
-            .is_none()
+    assert_eq!(
+        async_client::next(&mut ws).await,
+        Message::pong("are you there?")
     );
+    async_client::close_to_the_end(&mut ws).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,9 +4,10 @@
 //! subprotocols are negotiated in the client's order of preference;
 //! permessage-deflate is negotiated when offered.
 
+mod async_client;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use axum::response::{IntoResponse, Response};
@@ -21,13 +22,13 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use wsproto::Config;
 use wsproto::axum::{UpgradeError, WebSocketUpgrade};
 use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
 use wsproto::hyper::{UpgradedStream, Upgrader};
 use wsproto::stream::{Message, StreamConfig};
-use wsproto::{CloseCode, Config};
 
-const STEP: Duration = Duration::from_secs(10);
+use async_client::STEP;
 
 /// Echoes until the peer closes.
 async fn echo(mut ws: UpgradedStream) {
@@ -212,8 +213,8 @@ async fn connect(
     )
     .await
     .unwrap();
-    let first = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-    let Some(Ok(Message::Text(selected))) = first else {
+    let first = async_client::next(&mut ws).await;
+    let Message::Text(selected) = first else {
         panic!("expected the subprotocol, got {first:?}");
     };
     (ws, response, selected.to_string())
@@ -261,13 +262,8 @@ async fn deflate_negotiated(url: &str) {
         assert_eq!(ws.extensions().len(), usize::from(offer));
         let text = "compress me ".repeat(1000);
         ws.send(Message::text(text.clone())).await.unwrap();
-        let echo = tokio::time::timeout(STEP, ws.next()).await.unwrap();
-        assert_eq!(echo.unwrap().unwrap(), Message::text(text));
-        ws.close(None).await.unwrap();
-        match tokio::time::timeout(STEP, ws.next()).await.unwrap() {
-            Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::NORMAL),
-            other => panic!("expected the close reply, got {other:?}"),
-        }
+        assert_eq!(async_client::next(&mut ws).await, Message::text(text));
+        async_client::close_to_the_end(&mut ws).await;
     }
 }
 
