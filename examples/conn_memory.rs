@@ -4,7 +4,8 @@
 //! counting global allocator.
 //!
 //! ```text
-//! cargo run --release --example conn_memory
+//! cargo run --release --example conn_memory                    # sans-IO rows
+//! cargo run --release --features tokio --example conn_memory   # and the async adapter
 //! ```
 //!
 //! The peers are built straight over an in-memory stream (their
@@ -184,6 +185,31 @@ fn wsproto_server(read_reserve: usize) -> isize {
     heap
 }
 
+/// Ours on the async adapter (feature `tokio`): `stream::accept` reads the
+/// request, one message is echoed as examples/echo_server.rs does (`next`,
+/// `feed`), then `next` is polled once more: it flushes the echo, finds
+/// nothing to read and leaves the connection idle.
+#[cfg(feature = "tokio")]
+fn wsproto_stream_server(rt: &tokio::runtime::Runtime) -> isize {
+    use futures_util::FutureExt;
+    let mut input = REQUEST.to_vec();
+    input.extend_from_slice(&small_message());
+    let before = live();
+    let mut ws = rt.block_on(async {
+        let mut ws = wsproto::stream::accept(MemStream { input, pos: 0 })
+            .await
+            .expect("handshake");
+        let message = ws.next().await.expect("message").expect("valid");
+        ws.feed(message).await.expect("echo");
+        assert!(ws.next().now_or_never().is_none(), "idle");
+        ws
+    });
+    let heap = live() - before;
+    std::hint::black_box(&mut ws);
+    drop(ws);
+    heap
+}
+
 fn tungstenite_server() -> isize {
     let message = small_message();
     let before = live();
@@ -254,6 +280,12 @@ fn main() {
         "wsproto `Open<Server>`, echo_server loop (64 KiB read reserve)",
         ours,
         wsproto_server(64 << 10),
+    );
+    #[cfg(feature = "tokio")]
+    row(
+        "wsproto `stream::WebSocketStream<TcpStream, Server>` (async adapter, idle)",
+        std::mem::size_of::<wsproto::stream::WebSocketStream<TcpStream, Server>>(),
+        wsproto_stream_server(&rt),
     );
     row(
         "tungstenite `WebSocket<TcpStream>` (defaults)",

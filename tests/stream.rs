@@ -688,7 +688,11 @@ async fn reads_cancelled_by_select_lose_nothing() {
     assert!(cancelled > 100, "only {cancelled} reads were cancelled");
     let mut server = within("sender", sender).await.unwrap();
     server.close(None).await.unwrap();
-    drain(&mut client).await;
+    let ((_, client_err), (_, server_err)) = tokio::join!(drain(&mut client), drain(&mut server));
+    assert!(
+        client_err.is_none() && server_err.is_none(),
+        "{client_err:?} {server_err:?}"
+    );
 }
 
 // ---- reunite -----------------------------------------------------------------------

@@ -30,10 +30,13 @@ pub struct StreamConfig {
     /// stream ends with [`Error::KeepaliveTimeout`](super::Error::KeepaliveTimeout).
     /// Default 10 s.
     pub keepalive_timeout: Duration,
-    /// The back-pressure mark: the sink's `poll_ready` waits, and the stream
-    /// stops reading, while more than this many bytes are queued to write
-    /// (pongs and close replies included). What is queued is then at most
-    /// this, plus one message, plus the answers to one read. Default 64 KiB.
+    /// The back-pressure mark. The sink's `poll_ready` waits while more than
+    /// this many bytes are queued to write; the stream stops reading while
+    /// the pongs its reading queued are over it and the transport takes
+    /// nothing. Against a peer that never reads, what is queued is then at
+    /// most this, plus one message, plus the pongs of one read. (The
+    /// connection's [`Config::max_outgoing_buffer`](crate::Config::max_outgoing_buffer)
+    /// stays the hard limit.) Default 64 KiB.
     pub write_high_water: usize,
     /// The most bytes read from the transport at once. Default 64 KiB.
     pub read_size: usize,

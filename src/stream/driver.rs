@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::{Error, Message, StreamConfig};
-use crate::error::LocalError;
+use crate::error::{LocalError, ProtocolError};
 use crate::event::{Event, MessageKind};
 use crate::frame::{CloseCode, CloseFrame};
 use crate::lifecycle::State;
@@ -86,6 +86,12 @@ pub(crate) struct Driver<IO, R: Role> {
     ended: bool,
     /// Whether we started the close handshake through the sink (or `close`).
     closed_by_us: bool,
+    /// Bytes of pongs queued by reading since the queue was last empty: the
+    /// stream stops reading while they are over the back-pressure mark and
+    /// the transport takes nothing, so a peer that pings but never reads
+    /// costs bounded memory. What the sink queued does not count, so a
+    /// full-duplex transfer never stops the reader.
+    replies_queued: usize,
     /// Whether the stream was polled since the sink last read: if it was,
     /// the stream is reading and the sink need not.
     stream_polled: bool,
@@ -123,6 +129,7 @@ impl<IO, R: Role> Driver<IO, R> {
             gave_up: false,
             ended: false,
             closed_by_us: false,
+            replies_queued: 0,
             stream_polled: false,
             timer: None,
             timer_at: None,
@@ -242,6 +249,10 @@ impl<IO, R: Role> Driver<IO, R> {
     /// Books an event; the message to report, if any.
     fn on_event(&mut self, event: Event) -> Option<Message> {
         match &event {
+            // The pong queued for it, header included.
+            Event::Ping(data) if self.ws.config().auto_pong => {
+                self.replies_queued += data.len() + crate::frame::MAX_HEADER_LEN;
+            }
             Event::Pong(_) => {
                 if self.keepalive.pong_due.take().is_some() {
                     self.rearm();
@@ -258,12 +269,35 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
     // ---- the stream ---------------------------------------------------------
 
     /// The next message: decode what is buffered, write what is queued, then
-    /// read.
+    /// read. The hot path, a data message already buffered, is kept small
+    /// enough to inline into the caller's loop.
+    #[inline]
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Message, Error>>> {
         self.stream_polled = true;
+        if self.stash.is_empty() && !self.failed && matches!(self.ws, WebSocket::Open(_)) {
+            let polled = self.ws.poll_event();
+            match polled {
+                Ok(Some(Event::Text(text))) => return Poll::Ready(Some(Ok(Message::Text(text)))),
+                Ok(Some(Event::Binary(data))) => {
+                    return Poll::Ready(Some(Ok(Message::Binary(data))));
+                }
+                polled => return self.poll_next_slow(cx, Some(polled)),
+            }
+        }
+        self.poll_next_slow(cx, None)
+    }
+
+    /// Everything but the hot path of [`poll_next`](Self::poll_next),
+    /// starting with what the decoder gave it, if it ran.
+    #[inline(never)]
+    fn poll_next_slow(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut polled: Option<Result<Option<Event>, ProtocolError>>,
+    ) -> Poll<Option<Result<Message, Error>>> {
         if let Some(message) = self.stash.pop_front() {
             return Poll::Ready(Some(Ok(message)));
         }
@@ -271,15 +305,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
             return Poll::Ready(None);
         }
         loop {
-            if !self.is_ending() {
-                match self.ws.poll_event() {
-                    Ok(Some(event)) => match self.on_event(event) {
-                        Some(message) => return Poll::Ready(Some(Ok(message))),
-                        None => continue,
-                    },
-                    Ok(None) => {}
-                    Err(err) => self.fail(Error::Protocol(err)),
-                }
+            let polled = match polled.take() {
+                Some(polled) => Some(polled),
+                None if !self.is_ending() => Some(self.ws.poll_event()),
+                None => None,
+            };
+            match polled {
+                Some(Ok(Some(event))) => match self.on_event(event) {
+                    Some(message) => return Poll::Ready(Some(Ok(message))),
+                    None => continue,
+                },
+                Some(Err(err)) => self.fail(Error::Protocol(err)),
+                Some(Ok(None)) | None => {}
             }
             self.poll_timers(cx);
             if self.is_ending() {
@@ -294,9 +331,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
                     self.fail_io(err);
                     continue;
                 }
-                // Back-pressure: read no more while the queue is over the
-                // mark; the transport wakes us once it takes more.
-                Poll::Pending if self.over_high_water() => return Poll::Pending,
+                // Back-pressure: read no more while our own replies are
+                // over the mark; the transport wakes us once it takes more.
+                Poll::Pending if self.replies_over_high_water() => return Poll::Pending,
                 Poll::Pending => {}
             }
             match self.poll_fill(cx) {
@@ -356,6 +393,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
         self.ws.outgoing_len() > self.config.write_high_water
     }
 
+    /// Whether the pongs queued by reading are over the mark.
+    fn replies_over_high_water(&self) -> bool {
+        self.replies_queued > self.config.write_high_water
+    }
+
     // ---- the sink -----------------------------------------------------------
 
     /// Once the connection is over: finish it, then report why nothing more
@@ -371,7 +413,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
         Poll::Ready(Err(end.unwrap_or_else(|| self.closed_error())))
     }
 
+    #[inline]
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if !self.failed && matches!(self.ws, WebSocket::Open(_)) && !self.over_high_water() {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_ready_slow(cx)
+    }
+
+    #[inline(never)]
+    fn poll_ready_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.poll_timers(cx);
         if self.is_ending() {
             return self.poll_refuse(cx);
@@ -390,35 +441,37 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
         Poll::Ready(Ok(()))
     }
 
+    /// Queues a message. The hot path, a text or binary message on an open
+    /// connection, inlines into the caller.
+    #[inline]
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
+        if let (false, WebSocket::Open(open), Message::Text(_) | Message::Binary(_)) =
+            (self.failed, &mut self.ws, &message)
+        {
+            return send_on(open, message).map_err(|err| self.local_error(err));
+        }
+        self.start_send_slow(message)
+    }
+
+    #[inline(never)]
+    fn start_send_slow(&mut self, message: Message) -> Result<(), Error> {
         if self.failed || self.transport != Transport::Open {
             return Err(self.closed_error());
         }
-        let open = match (message, self.ws.as_open()) {
-            (Message::Close(frame), _) => {
-                if !self.ws.state().may_send_close() {
-                    return Err(self.closed_error());
-                }
-                let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NO_STATUS_RCVD, ""));
-                self.ws.close(frame.code, &frame.reason);
-                self.closed_by_us = true;
-                self.note_closing();
-                return Ok(());
+        if let Message::Close(frame) = message {
+            if !self.ws.state().may_send_close() {
+                return Err(self.closed_error());
             }
-            (_, None) => return Err(self.closed_error()),
-            (message, Some(open)) => (message, open),
+            let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NO_STATUS_RCVD, ""));
+            self.ws.close(frame.code, &frame.reason);
+            self.closed_by_us = true;
+            self.note_closing();
+            return Ok(());
+        }
+        let Some(open) = self.ws.as_open() else {
+            return Err(self.closed_error());
         };
-        let sent = match open {
-            (Message::Text(text), open) => open.send_shared(MessageKind::Text, text.into_bytes()),
-            (Message::Binary(data), open) => open.send_shared(MessageKind::Binary, data),
-            (Message::Ping(data), open) => open.send_ping(&data),
-            (Message::Pong(data), open) => open.send_pong(&data),
-            (Message::Fragment { kind, data, fin }, open) => {
-                open.send_fragment_shared(kind, data, fin)
-            }
-            (Message::Close(_), _) => Ok(()),
-        };
-        sent.map_err(|err| self.local_error(err))
+        send_on(open, message).map_err(|err| self.local_error(err))
     }
 
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -484,7 +537,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
                     break;
                 }
             }
-            if self.over_high_water() {
+            if self.replies_over_high_water() {
                 break;
             }
             match self.poll_fill(cx) {
@@ -526,6 +579,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
             }
             self.ws.advance_outgoing(written);
         }
+        self.replies_queued = 0;
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
@@ -551,10 +605,30 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
                 Poll::Ready(Err(err)) => return Poll::Ready(Err(self.fail_io(err))),
                 Poll::Ready(Ok(())) => {}
             }
-            buf.extend_from_slice(read.filled());
-            read.filled().len()
+            let filled = read.filled();
+            if buf.capacity() < filled.len() {
+                // Nothing is buffered: a fresh allocation, not a realloc
+                // that would copy the old one's stale bytes. A full stack
+                // means a burst: make room for the direct reads that follow.
+                let room = if filled.len() == STACK_READ {
+                    read_size
+                } else {
+                    filled.len()
+                };
+                *buf = BytesMut::with_capacity(room.max(filled.len()));
+            }
+            buf.extend_from_slice(filled);
+            filled.len()
         } else {
-            buf.reserve(read_size);
+            if !buf.try_reclaim(read_size) {
+                // Move what is buffered (part of a frame) to a new buffer
+                // rather than let `reserve` grow the old one, which copies
+                // the bytes already decoded too; doubling keeps a large
+                // frame's growth linear.
+                let mut grown = BytesMut::with_capacity((buf.len() + read_size).max(2 * buf.len()));
+                grown.extend_from_slice(buf);
+                *buf = grown;
+            }
             match ready!(std::pin::pin!(self.io.read_buf(buf)).poll(cx)) {
                 Ok(n) => n,
                 Err(err) => return Poll::Ready(Err(self.fail_io(err))),
@@ -626,5 +700,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
         } else {
             self.keepalive.next_ping = None;
         }
+    }
+}
+
+/// Queues a message on an open connection; a close is the caller's.
+#[inline]
+fn send_on<R: Role>(open: &mut Open<R>, message: Message) -> Result<(), LocalError> {
+    match message {
+        Message::Text(text) => open.send_shared(MessageKind::Text, text.into_bytes()),
+        Message::Binary(data) => open.send_shared(MessageKind::Binary, data),
+        Message::Ping(data) => open.send_ping(&data),
+        Message::Pong(data) => open.send_pong(&data),
+        Message::Fragment { kind, data, fin } => open.send_fragment_shared(kind, data, fin),
+        Message::Close(_) => Ok(()),
     }
 }

@@ -45,8 +45,10 @@
 //!   one read and one write per wakeup.
 //! - **Back-pressure**: `poll_ready` waits while more than
 //!   [`StreamConfig::write_high_water`] bytes are queued, and `poll_next`
-//!   stops reading then too, so a peer that never reads cannot grow our
-//!   memory past that mark (plus one message and the answers to one read).
+//!   stops reading while the pongs it queued are over that mark, so a peer
+//!   that never reads cannot grow our memory past it (plus one message and
+//!   the pongs of one read). What the sink queued never stops the reader,
+//!   so split halves can send and receive at full speed at once.
 //! - **Timeouts**: the close timeout ends a close handshake the peer does
 //!   not finish; the optional keepalive pings and fails a silent peer. Both
 //!   run while the stream or the sink is polled.
@@ -216,6 +218,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> WebSocketStream<IO, R> {
 impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Stream for WebSocketStream<IO, R> {
     type Item = Result<Message, Error>;
 
+    #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().driver.poll_next(cx)
     }
@@ -230,14 +233,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> FusedStream for WebSocketStrea
 impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Sink<Message> for WebSocketStream<IO, R> {
     type Error = Error;
 
+    #[inline]
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut().driver.poll_ready(cx)
     }
 
+    #[inline]
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
         self.get_mut().driver.start_send(item)
     }
 
+    #[inline]
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut().driver.poll_flush(cx)
     }
