@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Loopback echo load (issue 6): our examples/echo_server.rs against echo
 # servers on tokio-tungstenite, fastwebsockets and tokio-websockets
-# (examples/peer_echo.rs) and a plain TCP echo (the floor), each driven by
-# examples/load_gen.rs at several message sizes and connection counts.
+# (benches/examples/peer_echo.rs) and a plain TCP echo (the floor), each
+# driven by benches/examples/load_gen.rs at several message sizes and
+# connection counts.
 #
 #   bash benches/echo_load.sh            # defaults below
 #   SECS=5 REPS=5 SIZES="64 1024" CONNS="1 16" TEXT=1 bash benches/echo_load.sh
@@ -24,8 +25,9 @@ CONNS=${CONNS:-"1 4 16"}
 TEXT=${TEXT:-0}
 BASE_PORT=${BASE_PORT:-9101}
 
-cargo build --release --quiet --example echo_server --example peer_echo --example load_gen
-BIN=target/release/examples
+cargo build --release --quiet -p wsproto -p wsproto-benches \
+    --example echo_server --example peer_echo --example load_gen
+BIN=${CARGO_TARGET_DIR:-target}/release/examples
 
 SERVERS=(wsproto tungstenite fastwebsockets tokio-websockets raw)
 declare -A PORT

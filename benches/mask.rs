@@ -1,6 +1,6 @@
 //! Masking bandwidth of every available ISA path, beside a memcpy of the same bytes.
 //!
-//! `cargo bench --bench mask`; each group is one buffer size, reported in bytes per second.
+//! `cargo bench -p wsproto-benches --bench mask`; each group is one buffer size, reported in bytes per second.
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

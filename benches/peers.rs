@@ -9,9 +9,9 @@
 //! encode numbers are the libraries' own cost.
 //!
 //! ```text
-//! cargo bench --bench peers                 # everything (~6 min)
-//! cargo bench --bench peers -- decode_text  # one workload
-//! python3 benches/report.py                 # markdown tables from target/criterion
+//! cargo bench -p wsproto-benches --bench peers                 # everything (~6 min)
+//! cargo bench -p wsproto-benches --bench peers -- decode_text  # one workload
+//! python3 benches/report.py                                     # markdown tables from target/criterion
 //! ```
 //!
 //! Group names are `<workload>/<implementation>/<payload bytes>`; each

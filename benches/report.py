@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Markdown tables from criterion's results for benches/peers.rs (issue 6).
 
-Reads target/criterion/<workload>/<implementation>/<size>/new/{estimates,benchmark}.json
+Reads TARGET_DIR/criterion/<workload>/<implementation>/<size>/new/{estimates,benchmark}.json
 and prints, per workload, msg/s and GB/s of each implementation at each size
 and our ratio to each peer (and to the best one). Times are criterion's
 median estimate, which shrugs off the odd slow sample on a busy machine.
 
     python3 benches/report.py [TARGET_DIR] [--extra LABEL=TARGET_DIR ...]
+
+TARGET_DIR defaults to $CARGO_TARGET_DIR, else target (the workspace's,
+shared by the wsproto-benches crate).
 
 --extra adds another run's wsproto results as an implementation named LABEL
 (e.g. a build with an experimental change), with its own ratio to the best
@@ -113,10 +116,10 @@ def main():
         label, _, path = args[at + 1].partition("=")
         extras[label] = path
         del args[at : at + 2]
-    target = args[0] if args else "target"
+    target = args[0] if args else os.environ.get("CARGO_TARGET_DIR", "target")
     root = os.path.join(target, "criterion")
     if not os.path.isdir(root):
-        sys.exit(f"no {root}: run `cargo bench --bench peers` first")
+        sys.exit(f"no {root}: run `cargo bench -p wsproto-benches --bench peers` first")
     results = load(root)
     if not results:
         sys.exit(f"no results under {root}")

@@ -52,7 +52,10 @@ async fn main() -> std::io::Result<()> {
     run(listener).await
 }
 
-/// Serves HTTP/1.1 on every connection `listener` accepts.
+/// Serves HTTP/1.1 on every connection `listener` accepts, each on its own
+/// task; returns only when accepting fails. Public, like [`handle`], because
+/// `tests/hyper.rs` and `tests/python_interop.rs` include this file and run
+/// this very server.
 pub async fn run(listener: TcpListener) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
@@ -69,6 +72,9 @@ pub async fn run(listener: TcpListener) -> std::io::Result<()> {
     }
 }
 
+/// Answers one request: a WebSocket upgrade with the 101 (and the echo loop
+/// on the upgraded connection), an invalid upgrade with its status, anything
+/// else with [`PAGE`].
 pub async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     if !request.headers().contains_key(UPGRADE) {
         let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));

@@ -180,13 +180,19 @@ fn sent_close_code(bytes: &[u8]) -> Option<u16> {
         let short = usize::from(rest[1] & 0x7F);
         let (len, ext) = match short {
             126 if rest.len() >= 4 => (usize::from(u16::from_be_bytes([rest[2], rest[3]])), 2),
-            127 => return code,
-            126 => return code,
+            127 if rest.len() >= 10 => {
+                let len = u64::from_be_bytes(rest[2..10].try_into().expect("8 bytes"));
+                match usize::try_from(len) {
+                    Ok(len) => (len, 8),
+                    Err(_) => return code,
+                }
+            }
+            126 | 127 => return code,
             n => (n, 0),
         };
         let key_len = if rest[1] & 0x80 != 0 { 4 } else { 0 };
         let start = 2 + ext + key_len;
-        if rest.len() < start + len {
+        if (rest.len() as u64) < start as u64 + len as u64 {
             return code;
         }
         if rest[0] & 0x0F == 0x8 && len >= 2 {

@@ -1,114 +1,40 @@
 //! A hostile peer against a real server: an in-process tokio echo server
-//! (the serve loop of `examples/echo_server.rs`) on 127.0.0.1, attacked over
+//! (the serve loop of `examples/echo_server.rs`, from
+//! `examples/support/echo.rs`) on 127.0.0.1, attacked over
 //! TCP with each class of abuse the limits exist for. Each test checks the
 //! server's answer (HTTP status, or the code of its close frame) and then
 //! that the server still serves a fresh client: handshake and echo.
 
-use std::io::IoSlice;
+#[path = "../examples/support/echo.rs"]
+mod echo;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::timeout;
-use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake};
-use wsproto::{Client, CloseCode, Config, Event, FixedKey, Open, Pending, Server};
+use wsproto::handshake::ClientHandshake;
+use wsproto::{Client, CloseCode, Config, Event, FixedKey, Open, Pending};
 
 /// Every step of a test finishes well within this, or the test fails.
 const STEP: Duration = Duration::from_secs(20);
 
-// ---- the server (examples/echo_server.rs) ------------------------------------
+// ---- the server (examples/support/echo.rs) -------------------------------------
 
-/// The server's limits: the defaults, but a 1 MiB message limit so that the
-/// continuation flood crosses it after 1 MiB rather than 64.
-fn server_config() -> Config {
-    Config::default().with_max_message_size(1 << 20)
-}
-
+/// The echo server with the defaults, but a 1 MiB message limit so that the
+/// continuation flood crosses it after 1 MiB rather than 64, and a
+/// lingering close: after answering, the server stops writing and discards
+/// what the peer still sends for a while before closing, so that closing
+/// with unread input (which makes the kernel send RST) cannot destroy the
+/// answer before the peer reads it.
 async fn start_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let _ = serve(stream).await;
-            });
-        }
-    });
-    addr
-}
-
-/// The echo server's loop, plus a lingering close: after answering, the
-/// server stops writing and discards what the peer still sends for a while
-/// before closing, so that closing with unread input (which makes the
-/// kernel send RST) cannot destroy the answer before the peer reads it.
-async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut pending = Pending::<Server>::new(server_config(), Vec::new());
-    let mut buf = vec![0u8; 16 * 1024];
-    let request = loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        match pending.receive(&buf[..n]) {
-            Ok(ServerHandshake::Pending(p)) => pending = p,
-            Ok(ServerHandshake::Request(request)) => break request,
-            Err(err) => {
-                stream.write_all(&err.to_response()).await?;
-                return linger(stream).await;
-            }
-        }
+    let echo = echo::Echo {
+        config: Config::default().with_max_message_size(1 << 20),
+        linger: Some(Duration::from_secs(2)),
+        ..echo::Echo::default()
     };
-    drop(buf);
-    let Ok(mut ws) = request.accept(Accept::new()) else {
-        return Ok(());
-    };
-    loop {
-        loop {
-            match ws.poll_event() {
-                Ok(Some(Event::Text(text))) => {
-                    let _ = ws.send_text_shared(text);
-                }
-                Ok(Some(Event::Binary(data))) => {
-                    let _ = ws.send_binary_shared(data);
-                }
-                Ok(Some(_)) => {}
-                Ok(None) | Err(_) => break,
-            }
-        }
-        while ws.outgoing_len() > 0 {
-            let mut slices = [IoSlice::new(&[]); 64];
-            let count = ws.outgoing_slices(&mut slices);
-            let written = stream.write_vectored(&slices[..count]).await?;
-            if written == 0 {
-                return Ok(());
-            }
-            ws.advance_outgoing(written);
-        }
-        if ws.is_closed() {
-            return linger(stream).await;
-        }
-        let recv = ws.receive_buffer().map_err(std::io::Error::other)?;
-        recv.reserve(64 * 1024);
-        if stream.read_buf(recv).await? == 0 {
-            ws.receive_eof();
-        }
-    }
-}
-
-async fn linger(mut stream: TcpStream) -> std::io::Result<()> {
-    stream.shutdown().await?;
-    let mut sink = [0u8; 16 * 1024];
-    let _ = timeout(Duration::from_secs(2), async {
-        while let Ok(n) = stream.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await;
-    Ok(())
+    echo.spawn("127.0.0.1:0").await.expect("bind")
 }
 
 // ---- the hostile client ------------------------------------------------------

@@ -1,78 +1,29 @@
-//! wsproto behind a real hyper 1 server, the pattern of
-//! `examples/hyper_server.rs`: hyper parses the request, `handshake::upgrade`
-//! validates it and builds the 101, and the `Open<Server>` runs on the
-//! upgraded stream. Our client connects over TCP.
+//! wsproto behind a real hyper 1 server, `examples/hyper_server.rs` itself:
+//! hyper parses the request, `wsproto::hyper::Upgrader` validates it and
+//! builds the 101, and the stream it resolves to echoes on the upgraded
+//! connection. Our sans-IO client connects over TCP.
 
+// The example itself, so that this tests the code a reader copies; its
+// `main` is unused here.
+#[allow(dead_code)]
+#[path = "../examples/hyper_server.rs"]
+mod hyper_server;
 mod sockets;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, SEC_WEBSOCKET_VERSION, UPGRADE};
-use http::{HeaderValue, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use sockets::{connect, flush, next_event, read_to_eof};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use wsproto::handshake::{Accept, upgrade};
-use wsproto::{CloseCode, Config, Event};
+use wsproto::{CloseCode, Event};
 
-async fn handle(
-    request: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    if !request.headers().contains_key(UPGRADE) {
-        let mut response =
-            hyper::Response::new(Full::new(Bytes::from_static(b"not a websocket\n")));
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        return Ok(response);
-    }
-    match upgrade(&request, Accept::new(), Config::default(), Vec::new()) {
-        Ok((response, ws)) => {
-            tokio::spawn(async move {
-                if let Ok(upgraded) = hyper::upgrade::on(request).await {
-                    let _ = sockets::serve_echo(TokioIo::new(upgraded), ws).await;
-                }
-            });
-            let (parts, ()) = response.into_parts();
-            Ok(hyper::Response::from_parts(parts, Full::new(Bytes::new())))
-        }
-        Err(err) => {
-            let wsproto::handshake::UpgradeError::Request(err) = err else {
-                panic!("the server's Accept is valid: {err}");
-            };
-            let mut response = hyper::Response::new(Full::new(Bytes::from(err.reason.to_string())));
-            *response.status_mut() = err.status;
-            if err.status == StatusCode::UPGRADE_REQUIRED {
-                response
-                    .headers_mut()
-                    .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-            }
-            Ok(response)
-        }
-    }
-}
-
-/// A hyper server on 127.0.0.1; its tasks end with the test's runtime.
+/// The example's server on 127.0.0.1; its tasks end with the test's
+/// runtime.
 async fn spawn_hyper_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service_fn(handle))
-                    .with_upgrades()
-                    .await;
-            });
-        }
-    });
+    tokio::spawn(hyper_server::run(listener));
     addr
 }
 

@@ -3,6 +3,8 @@
 //! and our client against tungstenite's echo server. Both cover every
 //! frame-length encoding, ping/pong and the close handshake.
 
+#[path = "../examples/support/echo.rs"]
+mod echo;
 mod sockets;
 
 use std::net::SocketAddr;
@@ -29,7 +31,7 @@ where
 
 #[tokio::test]
 async fn tungstenite_client_against_our_server() {
-    let addr = sockets::spawn_echo_server().await;
+    let addr = echo::Echo::default().spawn("127.0.0.1:0").await.unwrap();
     let (mut ws, response) = tokio_tungstenite::connect_async(format!("ws://{addr}/echo"))
         .await
         .unwrap();

@@ -1,14 +1,22 @@
-//! Properties of the wire layer's building blocks, over generated inputs:
-//! frame headers round-trip, masking is position-independent, and the
-//! streaming UTF-8 validator agrees with `std::str::from_utf8` however the
-//! bytes are split. Only the public API is used, so the SIMD mask and
-//! validator are held to the same properties as the scalar ones.
+//! Property tests over generated inputs. The wire layer's building blocks:
+//! frame headers round-trip and any bytes decode without panicking, masking
+//! is position-independent, and the streaming UTF-8 validator agrees with
+//! `std::str::from_utf8` however the bytes are split. Only the public API is
+//! used, so the SIMD mask and validator are held to the same properties as
+//! the scalar ones. And the whole connection: any sequence of messages
+//! crosses a [`Pair`] intact, whatever the chunking.
 
+mod common;
+
+use bytes::Bytes;
+use common::{Chunking, Pair, Side};
 use proptest::prelude::*;
-use wsproto::frame::{FrameHeader, Rsv};
+use wsproto::frame::{FrameHeader, MAX_HEADER_LEN, Rsv};
 use wsproto::mask::apply_mask;
 use wsproto::utf8::{self, Utf8Validator};
-use wsproto::{CloseCode, Opcode};
+use wsproto::{CloseCode, Config, Event, MessageKind, MessageMode, Opcode};
+
+// ---- frame headers, masking, UTF-8 --------------------------------------------
 
 const OPCODES: [Opcode; 6] = [
     Opcode::Continuation,
@@ -65,6 +73,7 @@ proptest! {
         trailing in prop::collection::vec(any::<u8>(), 0..8),
     ) {
         let (raw, len) = header.encode();
+        prop_assert!(len <= MAX_HEADER_LEN);
         prop_assert_eq!(len, header.encoded_len());
         let mut bytes = raw[..len].to_vec();
         bytes.extend_from_slice(&trailing);
@@ -79,11 +88,13 @@ proptest! {
     fn control_headers_that_break_5_5_fail_with_1002(
         opcode in prop::sample::select(vec![Opcode::Close, Opcode::Ping, Opcode::Pong]),
         fin in any::<bool>(),
+        rsv in 0u8..8,
         len in 0u64..70_000,
         mask in any::<Option<[u8; 4]>>(),
     ) {
         prop_assume!(!fin || len > 125);
-        let header = FrameHeader { fin, rsv: Rsv::NONE, opcode, mask, payload_len: len };
+        let rsv = Rsv::from_first_byte(rsv << 4);
+        let header = FrameHeader { fin, rsv, opcode, mask, payload_len: len };
         let (raw, n) = header.encode();
         let err = FrameHeader::decode(&raw[..n]).expect_err("RFC 6455 §5.5 forbids this");
         prop_assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
@@ -96,6 +107,16 @@ proptest! {
     ) {
         let err = FrameHeader::decode(&[0x80 | opcode, second]).expect_err("reserved opcode");
         prop_assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+    }
+
+    #[test]
+    fn frame_header_decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..16)) {
+        if let Ok(Some((h, len))) = FrameHeader::decode(&bytes) {
+            // Whatever decodes re-encodes to the same bytes: there is one
+            // encoding per header.
+            let (raw, n) = h.encode();
+            prop_assert_eq!(&raw[..n], &bytes[..len]);
+        }
     }
 
     #[test]
@@ -176,4 +197,176 @@ fn utf8_like() -> impl Strategy<Value = Vec<u8>> {
         1 => Just(vec![0xF0, 0x9F, 0x98, 0x80]), // 😀
     ];
     prop::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+}
+
+// ---- messages through a pair ------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Send {
+    Text(String),
+    Binary(Vec<u8>),
+    /// A message sent with `send_fragment`, cut at these byte offsets
+    /// (possibly inside characters).
+    Fragmented(MessageKind, Vec<u8>, Vec<usize>),
+    Ping(Vec<u8>),
+}
+
+fn send() -> impl Strategy<Value = Send> {
+    let text = prop_oneof![
+        "[a-z]{0,40}",
+        "\\PC{0,300}",
+        prop::collection::vec(any::<char>(), 0..50).prop_map(|c| c.into_iter().collect()),
+    ];
+    let bytes = prop::collection::vec(any::<u8>(), 0..600);
+    prop_oneof![
+        text.clone().prop_map(Send::Text),
+        bytes.clone().prop_map(Send::Binary),
+        (text, prop::collection::vec(any::<usize>(), 0..6)).prop_map(|(t, cuts)| Send::Fragmented(
+            MessageKind::Text,
+            t.into_bytes(),
+            cuts
+        )),
+        (bytes, prop::collection::vec(any::<usize>(), 0..6))
+            .prop_map(|(b, cuts)| Send::Fragmented(MessageKind::Binary, b, cuts)),
+        prop::collection::vec(any::<u8>(), 0..=125).prop_map(Send::Ping),
+    ]
+}
+
+/// What the receiver must see: whole messages and pings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Text(String),
+    Binary(Vec<u8>),
+    Ping(Vec<u8>),
+}
+
+fn expected(sends: &[Send]) -> Vec<Seen> {
+    sends
+        .iter()
+        .map(|s| match s {
+            Send::Text(t) => Seen::Text(t.clone()),
+            Send::Binary(b) | Send::Fragmented(MessageKind::Binary, b, _) => {
+                Seen::Binary(b.clone())
+            }
+            Send::Fragmented(MessageKind::Text, b, _) => {
+                Seen::Text(String::from_utf8(b.clone()).unwrap())
+            }
+            Send::Ping(p) => Seen::Ping(p.clone()),
+        })
+        .collect()
+}
+
+/// Folds events (whole or streamed) back into messages; checks the streamed
+/// flags on the way.
+fn reassemble(events: Vec<Event>) -> Vec<Seen> {
+    let mut seen = Vec::new();
+    let mut text = String::new();
+    let mut binary = Vec::new();
+    for event in events {
+        match event {
+            Event::Text(t) => seen.push(Seen::Text(t.to_string())),
+            Event::Binary(b) => seen.push(Seen::Binary(b.to_vec())),
+            Event::Ping(p) => seen.push(Seen::Ping(p.to_vec())),
+            Event::TextChunk {
+                data,
+                frame_finished,
+                message_finished,
+            } => {
+                assert!(frame_finished || !message_finished);
+                text.push_str(&data);
+                if message_finished {
+                    seen.push(Seen::Text(std::mem::take(&mut text)));
+                }
+            }
+            Event::BinaryChunk {
+                data,
+                frame_finished,
+                message_finished,
+            } => {
+                assert!(frame_finished || !message_finished);
+                binary.extend_from_slice(&data);
+                if message_finished {
+                    seen.push(Seen::Binary(std::mem::take(&mut binary)));
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(text.is_empty() && binary.is_empty(), "unfinished message");
+    seen
+}
+
+fn run_sends(pair: &mut Pair, from: Side, sends: &[Send]) {
+    let conn = pair.conn(from);
+    for s in sends {
+        match s {
+            Send::Text(t) => conn.send_text(t).unwrap(),
+            Send::Binary(b) => conn.send_binary(b).unwrap(),
+            Send::Ping(p) => conn.send_ping(p).unwrap(),
+            Send::Fragmented(kind, data, cuts) => {
+                let pieces = pieces(data.len(), cuts);
+                let last = pieces.len() - 1;
+                for (i, (from, to)) in pieces.into_iter().enumerate() {
+                    conn.send_fragment(*kind, &data[from..to], i == last)
+                        .unwrap();
+                }
+            }
+        }
+    }
+}
+
+fn chunking() -> impl Strategy<Value = Chunking> {
+    prop_oneof![
+        1 => Just(Chunking::Whole),
+        1 => Just(Chunking::OneByte),
+        4 => any::<u64>().prop_map(Chunking::Random),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn message_sequences_arrive_intact(
+        sends in prop::collection::vec(send(), 0..12),
+        chunking in chunking(),
+        from_client in any::<bool>(),
+        streaming in any::<bool>(),
+        close in any::<bool>(),
+    ) {
+        let mode = if streaming { MessageMode::Streaming } else { MessageMode::Whole };
+        let mut pair = Pair::with_config(chunking, Config::default().with_message_mode(mode));
+        let from = if from_client { Side::Client } else { Side::Server };
+        let to = from.peer();
+        run_sends(&mut pair, from, &sends);
+        if close {
+            pair.conn(from).close(CloseCode::NORMAL, "done");
+        }
+        pair.drive();
+
+        prop_assert!(pair.errors(to).is_empty(), "{:?}", pair.errors(to));
+        prop_assert!(pair.errors(from).is_empty(), "{:?}", pair.errors(from));
+        let mut events = pair.take_events(to);
+        if close {
+            let last = events.pop();
+            prop_assert!(matches!(last, Some(Event::Close(ref f)) if f.code == CloseCode::NORMAL));
+        }
+        prop_assert_eq!(reassemble(events), expected(&sends));
+
+        // The sender gets a pong for each of its pings, in order, before its
+        // close (if any) was answered.
+        let mut back = pair.take_events(from);
+        if close {
+            prop_assert!(matches!(back.pop(), Some(Event::Close(_))));
+            prop_assert!(pair.conn(from).finish().was_clean());
+        }
+        let pongs: Vec<Event> = sends
+            .iter()
+            .filter_map(|s| match s {
+                Send::Ping(p) => Some(Event::Pong(Bytes::from(p.clone()))),
+                _ => None,
+            })
+            .collect();
+        prop_assert_eq!(back, pongs);
+    }
 }

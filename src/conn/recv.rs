@@ -87,16 +87,6 @@ impl Inbound {
     }
 }
 
-/// What one step of the decoder achieved.
-enum Step {
-    /// An event is ready.
-    Event(Event),
-    /// Progress was made; decode on.
-    Continue,
-    /// More bytes are needed.
-    Blocked,
-}
-
 impl<R: Role> Engine<R> {
     // ---- the receive buffer and its bound ---------------------------------
 
@@ -186,22 +176,38 @@ impl<R: Role> Engine<R> {
 
     fn decode_next(&mut self) -> Result<Option<Event>, ProtocolError> {
         while self.state.is_reading() {
-            if matches!(self.inbound.read, ReadState::Header) {
-                let Some((header, len)) = FrameHeader::decode(&self.inbound.buf)? else {
-                    break;
-                };
-                self.check_header(&header)?;
-                self.inbound.buf.advance(len);
-                self.inbound.read = ReadState::Payload {
+            // The frame being read lives in locals while it is worked on and
+            // is parked in `read` only when it needs more bytes: a frame that
+            // arrived whole costs no state writes.
+            let (header, consumed, scanned) = match std::mem::take(&mut self.inbound.read) {
+                ReadState::Header => {
+                    let Some((header, len)) = FrameHeader::decode(&self.inbound.buf)? else {
+                        break;
+                    };
+                    self.check_header(&header)?;
+                    self.inbound.buf.advance(len);
+                    (header, 0, 0)
+                }
+                ReadState::Payload {
                     header,
-                    consumed: 0,
-                    scanned: 0,
-                };
-            }
-            match self.read_payload()? {
-                Step::Event(event) => return Ok(Some(event)),
-                Step::Continue => {}
-                Step::Blocked => break,
+                    consumed,
+                    scanned,
+                } => (header, consumed, scanned),
+            };
+            match self.read_payload(header, consumed, scanned) {
+                // A frame parked for more bytes waits for them, unless its
+                // decoder still owes output; otherwise the next header is due.
+                Ok(None) => {
+                    if matches!(self.inbound.read, ReadState::Payload { .. })
+                        && !self.inbound.msg.decoder_owes
+                    {
+                        break;
+                    }
+                }
+                // Handed on as it is, not taken apart and rebuilt: copying a
+                // just-written event field by field stalls store forwarding
+                // (perf: a quarter of the time of a 16-byte message).
+                reported => return reported,
             }
         }
         Ok(self.at_end_of_input())
@@ -295,16 +301,14 @@ impl<R: Role> Engine<R> {
         Ok(())
     }
 
-    /// Advances inside a frame's payload.
-    fn read_payload(&mut self) -> Result<Step, ProtocolError> {
-        let ReadState::Payload {
-            header,
-            consumed,
-            scanned,
-        } = self.inbound.read
-        else {
-            return Ok(Step::Continue);
-        };
+    /// Advances inside a frame's payload: `consumed` payload bytes were
+    /// taken before, and the first `scanned` buffered bytes are unmasked.
+    fn read_payload(
+        &mut self,
+        header: FrameHeader,
+        consumed: u64,
+        mut scanned: usize,
+    ) -> Result<Option<Event>, ProtocolError> {
         let remaining = header.payload_len - consumed;
         // Bounded by the buffer length, so the cast cannot truncate.
         let avail = remaining.min(self.inbound.buf.len() as u64) as usize;
@@ -312,55 +316,55 @@ impl<R: Role> Engine<R> {
 
         if header.opcode.is_control() {
             if !complete {
-                return Ok(Step::Blocked);
+                return Ok(self.park(header, consumed, scanned));
             }
             let mut payload = self.inbound.buf.split_to(avail);
             if let Some(key) = header.mask {
                 apply_mask(&mut payload, key, 0);
             }
-            self.inbound.read = ReadState::Header;
-            return self
-                .on_control(header.opcode, payload.freeze())
-                .map(Step::Event);
+            return self.on_control(header.opcode, payload.freeze()).map(Some);
         }
 
         // Unmask (and check uncompressed text) as bytes arrive, so invalid
         // UTF-8 fails fast even inside a frame that has not fully arrived.
         if scanned < avail {
             self.scan(&header, consumed, scanned, avail, complete)?;
+            scanned = avail;
         }
         if self.inbound.msg.decoder.is_some() {
             return self.decode_piece(header, consumed, avail, complete);
         }
         let streaming = self.config.message_mode == MessageMode::Streaming;
-        if streaming && avail == 0 && !complete {
-            return Ok(Step::Blocked);
-        }
-        if !streaming && !complete {
-            return Ok(Step::Blocked);
+        if !complete && (avail == 0 || !streaming) {
+            return Ok(self.park(header, consumed, scanned));
         }
         // Whole mode takes the complete frame; streaming takes what is here.
-        let piece = self.inbound.buf.split_to(avail);
+        let piece = self.inbound.buf.split_to(avail).freeze();
         self.took(header, consumed + avail as u64, 0, complete);
         self.grow_message(avail)?;
         if streaming {
-            return self.emit_piece(piece.freeze(), complete, complete && header.fin);
+            return self.emit_piece(piece, complete, complete && header.fin);
         }
         self.on_data_frame(piece, header.fin)
     }
 
     /// Moves the decoder on after payload bytes were taken: to the next
-    /// header once the frame is done, otherwise further into the frame.
+    /// header once the frame is done (where `decode_next` left it),
+    /// otherwise further into the frame.
     fn took(&mut self, header: FrameHeader, consumed: u64, scanned: usize, frame_done: bool) {
-        self.inbound.read = if frame_done {
-            ReadState::Header
-        } else {
-            ReadState::Payload {
-                header,
-                consumed,
-                scanned,
-            }
+        if !frame_done {
+            self.park(header, consumed, scanned);
+        }
+    }
+
+    /// Keeps an unfinished frame for the next call.
+    fn park(&mut self, header: FrameHeader, consumed: u64, scanned: usize) -> Option<Event> {
+        self.inbound.read = ReadState::Payload {
+            header,
+            consumed,
+            scanned,
         };
+        None
     }
 
     /// Unmasks `buf[scanned..avail]` and, for uncompressed text, checks it.
@@ -388,40 +392,38 @@ impl<R: Role> Engine<R> {
             };
             checked.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
         }
-        if let ReadState::Payload { scanned, .. } = &mut self.inbound.read {
-            *scanned = avail;
-        }
         Ok(())
     }
 
     /// Whole-message mode: a complete uncompressed data frame.
-    fn on_data_frame(&mut self, payload: BytesMut, fin: bool) -> Result<Step, ProtocolError> {
+    fn on_data_frame(&mut self, payload: Bytes, fin: bool) -> Result<Option<Event>, ProtocolError> {
         let buf = &mut self.inbound.msg.buf;
         if !fin {
             buf.extend_from_slice(&payload);
-            return Ok(Step::Continue);
+            return Ok(None);
         }
         let message = if buf.is_empty() {
             // A single-frame message goes out without a copy.
-            payload.freeze()
+            payload
         } else {
             buf.extend_from_slice(&payload);
             buf.split().freeze()
         };
-        self.finish_message(message).map(Step::Event)
+        self.finish_message(message).map(Some)
     }
 
     /// The bytes of a message an extension decodes, fed as they arrive, in
     /// both modes (RFC 7692 compresses the message, not the frame).
+    #[inline(never)]
     fn decode_piece(
         &mut self,
         header: FrameHeader,
         consumed: u64,
         avail: usize,
         complete: bool,
-    ) -> Result<Step, ProtocolError> {
+    ) -> Result<Option<Event>, ProtocolError> {
         if avail == 0 && !complete && !self.inbound.msg.decoder_owes {
-            return Ok(Step::Blocked);
+            return Ok(self.park(header, consumed, avail));
         }
         let streaming = self.config.message_mode == MessageMode::Streaming;
         let max_out = if streaming {
@@ -469,14 +471,11 @@ impl<R: Role> Engine<R> {
         }
         if message_done {
             let message = self.inbound.msg.buf.split().freeze();
-            return self.finish_message(message).map(Step::Event);
+            return self.finish_message(message).map(Some);
         }
-        // All of the frame's bytes so far are decoded: wait for the rest.
-        Ok(if done && !complete {
-            Step::Blocked
-        } else {
-            Step::Continue
-        })
+        // Nothing to report yet: the frame is done, or its decoder owes
+        // more output, or (parked) all its bytes so far are decoded.
+        Ok(None)
     }
 
     /// Ends a whole message.
@@ -497,12 +496,13 @@ impl<R: Role> Engine<R> {
     /// Streaming mode: reports a piece of a message. Text pieces are cut at
     /// a character boundary; the split character's bytes wait for the next
     /// piece.
+    #[inline(never)]
     fn emit_piece(
         &mut self,
         piece: Bytes,
         frame_finished: bool,
         message_finished: bool,
-    ) -> Result<Step, ProtocolError> {
+    ) -> Result<Option<Event>, ProtocolError> {
         let msg = &mut self.inbound.msg;
         let kind = msg.kind;
         if message_finished {
@@ -542,9 +542,10 @@ impl<R: Role> Engine<R> {
         if message_finished {
             msg.finish();
         }
-        Ok(Step::Event(event))
+        Ok(Some(event))
     }
 
+    #[inline(never)]
     fn on_control(&mut self, opcode: Opcode, payload: Bytes) -> Result<Event, ProtocolError> {
         match opcode {
             Opcode::Ping => {

@@ -1,19 +1,17 @@
 //! Helpers shared by the integration tests that run over real sockets: our
-//! echo server (the loop of `examples/echo_server.rs`, generic over the
-//! transport so the hyper test runs it on an upgraded connection) and our
-//! client driven over a tokio stream.
+//! client driven over a tokio stream, and payloads. Our echo server is
+//! `examples/support/echo.rs`, which those tests include themselves.
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake};
+use tokio::net::TcpStream;
+use wsproto::handshake::ClientHandshake;
 use wsproto::phase::Phase;
-use wsproto::{Client, Config, Connection, Event, Open, Pending, Role, Server};
+use wsproto::{Client, Config, Connection, Event, Open, Pending, Role};
 
 /// Every socket operation of a test ends within this, so a bug fails the
 /// test instead of hanging it.
@@ -31,86 +29,6 @@ pub fn text_of(len: usize) -> String {
 /// A binary payload of `len` bytes with every byte value.
 pub fn binary_of(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 256) as u8).collect()
-}
-
-/// Binds 127.0.0.1 on a free port and serves our echo server on it; the
-/// accept loop is a task of the test's runtime, so it ends with the test.
-pub async fn spawn_echo_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let _ = serve_tcp(stream).await;
-            });
-        }
-    });
-    addr
-}
-
-/// The server handshake over raw TCP, then the echo loop.
-pub async fn serve_tcp(mut stream: TcpStream) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut pending = Pending::<Server>::new(Config::default(), Vec::new());
-    let mut buf = vec![0u8; 16 * 1024];
-    let request = loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        match pending.receive(&buf[..n]) {
-            Ok(ServerHandshake::Pending(p)) => pending = p,
-            Ok(ServerHandshake::Request(request)) => break request,
-            Err(err) => {
-                stream.write_all(&err.to_response()).await?;
-                return stream.shutdown().await;
-            }
-        }
-    };
-    let ws = request
-        .accept(Accept::new())
-        .map_err(std::io::Error::other)?;
-    serve_echo(stream, ws).await
-}
-
-/// Echoes every message until the close handshake is over, then closes the
-/// transport (RFC 6455 §7.1.1: the server closes TCP first).
-pub async fn serve_echo<S>(mut stream: S, mut ws: Open<Server>) -> std::io::Result<()>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    loop {
-        loop {
-            match ws.poll_event() {
-                Ok(Some(Event::Text(text))) => {
-                    let _ = ws.send_text_shared(text);
-                }
-                Ok(Some(Event::Binary(data))) => {
-                    let _ = ws.send_binary_shared(data);
-                }
-                // Pongs and the close reply are queued automatically.
-                Ok(Some(_)) => {}
-                Ok(None) | Err(_) => break,
-            }
-        }
-        while ws.outgoing_len() > 0 {
-            let mut slices = [IoSlice::new(&[]); 64];
-            let count = ws.outgoing_slices(&mut slices);
-            let written = stream.write_vectored(&slices[..count]).await?;
-            if written == 0 {
-                return Ok(());
-            }
-            ws.advance_outgoing(written);
-        }
-        if ws.is_closed() {
-            return stream.shutdown().await;
-        }
-        let recv = ws.receive_buffer().map_err(std::io::Error::other)?;
-        recv.reserve(64 * 1024);
-        if stream.read_buf(recv).await? == 0 {
-            ws.receive_eof();
-        }
-    }
 }
 
 /// Connects our client to `ws://{addr}{path}` over TCP and completes the

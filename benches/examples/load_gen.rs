@@ -9,7 +9,7 @@
 //! the bytes back unchanged, to measure a plain TCP echo (the floor).
 //!
 //! ```text
-//! cargo run --release --example load_gen -- --addr 127.0.0.1:9001 \
+//! cargo run --release -p wsproto-benches --example load_gen -- --addr 127.0.0.1:9001 \
 //!     --conns 4 --size 1024 --depth 64 --secs 3 [--text] [--raw]
 //! ```
 //!

@@ -3,7 +3,7 @@
 //! 16 MiB messages pass, plus a plain TCP echo as the floor.
 //!
 //! ```text
-//! cargo run --release --example peer_echo -- tungstenite|fastwebsockets|tokio-websockets|raw [ADDR]
+//! cargo run --release -p wsproto-benches --example peer_echo -- tungstenite|fastwebsockets|tokio-websockets|raw [ADDR]
 //! ```
 //!
 //! - `tungstenite`: tokio-tungstenite, `accept_async`, then the read half

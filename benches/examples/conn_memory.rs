@@ -4,8 +4,8 @@
 //! counting global allocator.
 //!
 //! ```text
-//! cargo run --release --example conn_memory                    # sans-IO rows
-//! cargo run --release --features tokio --example conn_memory   # and the async adapter
+//! cargo run --release -p wsproto-benches --example conn_memory                    # sans-IO rows
+//! cargo run --release -p wsproto-benches --features tokio --example conn_memory   # and the async adapter
 //! ```
 //!
 //! The peers are built straight over an in-memory stream (their
