@@ -253,11 +253,7 @@ impl<IO, R: Role> Driver<IO, R> {
             Event::Ping(data) if self.ws.config().auto_pong => {
                 self.replies_queued += data.len() + crate::frame::MAX_HEADER_LEN;
             }
-            Event::Pong(_) => {
-                if self.keepalive.pong_due.take().is_some() {
-                    self.rearm();
-                }
-            }
+            Event::Pong(_) if self.keepalive.pong_due.take().is_some() => self.rearm(),
             Event::Close(_) => self.note_closing(),
             _ => {}
         }
@@ -522,10 +518,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
             match self.ws.poll_event() {
                 Ok(Some(event)) => {
                     if let Some(message) = self.on_event(event) {
-                        if message.is_ping() && self.stash.len() >= STASHED_CONTROL {
-                            if let Some(oldest) = self.stash.iter().position(Message::is_ping) {
-                                self.stash.remove(oldest);
-                            }
+                        if message.is_ping()
+                            && self.stash.len() >= STASHED_CONTROL
+                            && let Some(oldest) = self.stash.iter().position(Message::is_ping)
+                        {
+                            self.stash.remove(oldest);
                         }
                         self.stash.push_back(message);
                     }
@@ -646,11 +643,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
     /// Fires the deadlines that passed: sends the keepalive ping, fails the
     /// connection when a pong or the close handshake is overdue.
     fn poll_timers(&mut self, cx: &mut Context<'_>) {
-        if let (Some(interval), None) = (self.config.keepalive_interval, self.keepalive.next_ping) {
-            if !self.is_ending() {
-                self.keepalive.next_ping = Some(Instant::now() + interval);
-                self.rearm();
-            }
+        if let (Some(interval), None) = (self.config.keepalive_interval, self.keepalive.next_ping)
+            && !self.is_ending()
+        {
+            self.keepalive.next_ping = Some(Instant::now() + interval);
+            self.rearm();
         }
         loop {
             let Some(timer) = self.timer.as_mut().filter(|_| self.timer_at.is_some()) else {

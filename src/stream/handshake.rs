@@ -30,6 +30,9 @@ pub const MAX_REJECTION_BODY: usize = 64 * 1024;
 /// [`Error::Handshake`] for an invalid request, after answering it with the
 /// error's status (400, 426 or 431) and shutting the transport down;
 /// [`Error::Io`] when the transport fails or ends first.
+// The decider's rejection is a whole response, made at most once per
+// handshake: its size on the stack costs nothing that matters.
+#[allow(clippy::result_large_err)]
 pub async fn accept<IO>(io: IO) -> Result<WebSocketStream<IO, Server>, Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
