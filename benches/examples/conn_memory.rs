@@ -4,8 +4,7 @@
 //! counting global allocator.
 //!
 //! ```text
-//! cargo run --release -p wsproto-benches --example conn_memory                    # sans-IO rows
-//! cargo run --release -p wsproto-benches --features tokio --example conn_memory   # and the async adapter
+//! cargo run --release -p wsproto-benches --example conn_memory
 //! ```
 //!
 //! The peers are built straight over an in-memory stream (their
@@ -185,11 +184,10 @@ fn wsproto_server(read_reserve: usize) -> isize {
     heap
 }
 
-/// Ours on the async adapter (feature `tokio`): `stream::accept` reads the
-/// request, one message is echoed as examples/echo_server.rs does (`next`,
-/// `feed`), then `next` is polled once more: it flushes the echo, finds
-/// nothing to read and leaves the connection idle.
-#[cfg(feature = "tokio")]
+/// Ours on the async adapter (`wsproto::stream`): `stream::accept` reads
+/// the request, one message is echoed (`next`, `feed`), then `next` is
+/// polled once more: it flushes the echo, finds nothing to read and leaves
+/// the connection idle.
 fn wsproto_stream_server(rt: &tokio::runtime::Runtime) -> isize {
     use futures_util::FutureExt;
     let mut input = REQUEST.to_vec();
@@ -281,7 +279,6 @@ fn main() {
         ours,
         wsproto_server(64 << 10),
     );
-    #[cfg(feature = "tokio")]
     row(
         "wsproto `stream::WebSocketStream<TcpStream, Server>` (async adapter, idle)",
         std::mem::size_of::<wsproto::stream::WebSocketStream<TcpStream, Server>>(),

@@ -253,7 +253,10 @@ impl<IO, R: Role> Driver<IO, R> {
             Event::Ping(data) if self.ws.config().auto_pong => {
                 self.replies_queued += data.len() + crate::frame::MAX_HEADER_LEN;
             }
-            Event::Pong(_) if self.keepalive.pong_due.take().is_some() => self.rearm(),
+            Event::Pong(_) if self.keepalive.pong_due.is_some() => {
+                self.keepalive.pong_due = None;
+                self.rearm();
+            }
             Event::Close(_) => self.note_closing(),
             _ => {}
         }

@@ -30,9 +30,6 @@ pub const MAX_REJECTION_BODY: usize = 64 * 1024;
 /// [`Error::Handshake`] for an invalid request, after answering it with the
 /// error's status (400, 426 or 431) and shutting the transport down;
 /// [`Error::Io`] when the transport fails or ends first.
-// The decider's rejection is a whole response, made at most once per
-// handshake: its size on the stack costs nothing that matters.
-#[allow(clippy::result_large_err)]
 pub async fn accept<IO>(io: IO) -> Result<WebSocketStream<IO, Server>, Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
@@ -51,7 +48,8 @@ where
 /// protocol, `extensions` the server supports (each negotiates from the
 /// client's offers), `stream_config` for the adapter, and `decide`, which
 /// sees the request and picks a subprotocol and extra headers
-/// ([`Accept`]) or answers with a rejection of its own.
+/// ([`Accept`]) or answers with a rejection of its own (boxed, as it
+/// travels on in [`Error::Rejected`]).
 ///
 /// ```no_run
 /// # async fn run(io: tokio::net::TcpStream) -> Result<(), wsproto::stream::Error> {
@@ -60,7 +58,8 @@ where
 ///
 /// let ws = accept_with(io, Default::default(), Vec::new(), StreamConfig::default(), |request| {
 ///     if request.request().uri().path() != "/chat" {
-///         return Err(http::Response::builder().status(404).body("no such room".into()).unwrap());
+///         let not_found = http::Response::builder().status(404).body("no such room".into());
+///         return Err(Box::new(not_found.unwrap()));
 ///     }
 ///     let chat = request.subprotocols().iter().any(|p| p == "chat");
 ///     Ok(if chat { Accept::new().subprotocol("chat") } else { Accept::new() })
@@ -83,7 +82,7 @@ pub async fn accept_with<IO, F>(
 ) -> Result<WebSocketStream<IO, Server>, Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
-    F: FnOnce(&IncomingRequest) -> Result<Accept, Response<Bytes>>,
+    F: FnOnce(&IncomingRequest) -> Result<Accept, Box<Response<Bytes>>>,
 {
     let mut pending = Pending::<Server>::new(config, extensions);
     let mut buf = BytesMut::with_capacity(HANDSHAKE_READ);
@@ -124,7 +123,7 @@ where
         Err(response) => {
             let bytes = request.reject(response.status(), response.headers(), response.body());
             answer(&mut io, &bytes).await?;
-            Err(Error::Rejected(Box::new(response)))
+            Err(Error::Rejected(response))
         }
     }
 }
