@@ -6,7 +6,7 @@ use std::io::IoSlice;
 
 use bytes::{Bytes, BytesMut};
 
-/// Smallest allocation made for staged headers. The header of a payload
+/// Smallest allocation made for staged bytes. The header of a payload
 /// queued by reference is split off `staged` on its own; a buffer grown to
 /// fit just one header would be full again at the next one and, since the
 /// earlier headers still share it, replaced by a new allocation per message.
@@ -35,32 +35,10 @@ impl Outgoing {
     /// Stages the header of a payload that [`push_shared`](Self::push_shared)
     /// queues next.
     pub(crate) fn stage_header(&mut self, header: &[u8]) {
-        self.staging(header.len(), MIN_STAGING)
-            .extend_from_slice(header);
-    }
-
-    /// The staging buffer, with room for `additional` more bytes; when it
-    /// must grow, by at least `min_alloc`. Staged bytes are never copied to
-    /// make room: when they fill the buffer, as happens when frames are
-    /// added while earlier ones wait for the transport, they are sealed into
-    /// the queue as they are, and staging starts afresh in a buffer twice
-    /// their size (so allocations still grow geometrically). Growing in
-    /// place copied every waiting byte at each growth: about one extra copy
-    /// of all the traffic for an async writer that queues while the socket
-    /// is full (callgrind, 1 KiB echo: 0.75 bytes copied per byte echoed).
-    #[inline]
-    pub(crate) fn staging(&mut self, additional: usize, min_alloc: usize) -> &mut BytesMut {
-        if self.staged.capacity() - self.staged.len() < additional {
-            self.grow_staging(additional, min_alloc);
+        if self.staged.capacity() - self.staged.len() < header.len() {
+            self.staged.reserve(header.len().max(MIN_STAGING));
         }
-        &mut self.staged
-    }
-
-    fn grow_staging(&mut self, additional: usize, min_alloc: usize) {
-        let waiting = self.staged.len();
-        self.seal_staged();
-        self.staged
-            .reserve(additional.max(min_alloc).max(2 * waiting));
+        self.staged.extend_from_slice(header);
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -142,20 +120,6 @@ impl Outgoing {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn growing_the_stage_seals_what_waits_instead_of_copying_it() {
-        let mut out = Outgoing::default();
-        out.staging(3, 0).extend_from_slice(b"abc");
-        let before = out.staged.as_ptr();
-        let room = out.staged.capacity() - out.staged.len();
-        out.staging(room + 1, 0).extend_from_slice(b"0123456789");
-        // "abc" stayed where it was, sealed as its own segment.
-        let mut slices = [IoSlice::new(&[]); 4];
-        assert_eq!(out.chunks_vectored(&mut slices), 2);
-        assert_eq!(slices[0].as_ptr(), before);
-        assert_eq!(&out.take()[..], b"abc0123456789");
-    }
 
     #[test]
     fn order_is_kept_across_staged_and_shared() {

@@ -184,57 +184,36 @@ fn text(len: usize) -> String {
     (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect()
 }
 
-#[tokio::test]
-async fn echo_round_trip_client_to_server() {
-    let (mut client, server) = pair().await;
-    let server = tokio::spawn(echo(server));
+/// Sends every size as text and binary to an echoing peer, checks each
+/// echo, then closes and reads to the end.
+async fn round_trip_and_close<R: wsproto::Role>(ws: &mut WebSocketStream<DuplexStream, R>) {
     for size in SIZES {
-        client.send(Message::text(text(size))).await.unwrap();
-        assert_eq!(
-            next(&mut client).await,
-            Message::text(text(size)),
-            "text {size}"
-        );
-        client.send(Message::binary(payload(size))).await.unwrap();
-        assert_eq!(
-            next(&mut client).await,
-            Message::binary(payload(size)),
-            "binary {size}"
-        );
+        for message in [Message::text(text(size)), Message::binary(payload(size))] {
+            ws.send(message.clone()).await.unwrap();
+            assert_eq!(next(ws).await, message, "{size}");
+        }
     }
-    client.close(None).await.unwrap();
-    let (rest, err) = drain(&mut client).await;
+    ws.close(None).await.unwrap();
+    let (rest, err) = drain(ws).await;
     assert!(err.is_none(), "{err:?}");
     assert_eq!(
         rest,
         [Message::close(CloseCode::NORMAL, "")],
-        "the server echoes our close"
+        "the peer echoes our close"
     );
-    within("server end", server).await.unwrap().unwrap();
 }
 
 #[tokio::test]
-async fn echo_round_trip_server_to_client() {
+async fn echo_round_trip_in_both_roles() {
+    // The client sends, the server echoes.
+    let (mut client, server) = pair().await;
+    let server = tokio::spawn(echo(server));
+    round_trip_and_close(&mut client).await;
+    within("server end", server).await.unwrap().unwrap();
+    // The server sends, the client echoes.
     let (client, mut server) = pair().await;
     let client = tokio::spawn(echo(client));
-    for size in SIZES {
-        server.send(Message::text(text(size))).await.unwrap();
-        assert_eq!(
-            next(&mut server).await,
-            Message::text(text(size)),
-            "text {size}"
-        );
-        server.send(Message::binary(payload(size))).await.unwrap();
-        assert_eq!(
-            next(&mut server).await,
-            Message::binary(payload(size)),
-            "binary {size}"
-        );
-    }
-    server.close(None).await.unwrap();
-    let (rest, err) = drain(&mut server).await;
-    assert!(err.is_none(), "{err:?}");
-    assert_eq!(rest, [Message::close(CloseCode::NORMAL, "")]);
+    round_trip_and_close(&mut server).await;
     within("client end", client).await.unwrap().unwrap();
 }
 

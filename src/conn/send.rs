@@ -140,7 +140,8 @@ impl<R: Role> Engine<R> {
             }
             payload => {
                 let data = payload.as_slice();
-                let staged = self.out.staging(len + data.len(), 0);
+                let staged = &mut self.out.staged;
+                staged.reserve(len + data.len());
                 staged.extend_from_slice(&raw[..len]);
                 let start = staged.len();
                 staged.extend_from_slice(data);
