@@ -8,13 +8,19 @@ mod async_client;
 mod chat;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::Semaphore;
 use wsproto::stream::Message;
 
 use async_client::STEP;
+
+/// How many messages the talker sends, and their size.
+const MESSAGES: usize = 300;
+const SIZE: usize = 64 * 1024;
 
 async fn chat_server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -79,8 +85,6 @@ async fn two_clients_exchange_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_does_not_stall_the_others() {
-    const MESSAGES: usize = 300;
-    const SIZE: usize = 64 * 1024;
     let addr = chat_server().await;
 
     // A client with a tiny receive buffer that, once joined, never reads.
@@ -103,33 +107,19 @@ async fn a_client_that_never_reads_does_not_stall_the_others() {
     // them also talks, from another task.
     let listener = join(addr, "listener").await;
     let talker = join(addr, "talker").await;
-    let listener = tokio::spawn(async move {
-        let mut listener = listener;
-        let mut seen = 0;
-        while seen < MESSAGES {
-            let message = async_client::next(&mut listener).await;
-            if message.len() == SIZE {
-                assert_eq!(message.to_text().unwrap(), text(seen));
-                seen += 1;
-            }
-        }
-    });
+    // The talker runs at the pace of its readers: it may be at most WINDOW
+    // messages ahead of what each of them has heard. They read as fast as
+    // they can; the sleeper's queue fills all the same.
+    const WINDOW: usize = 8;
+    let heard_by_listener = Arc::new(Semaphore::new(WINDOW));
+    let heard_by_talker = Arc::new(Semaphore::new(WINDOW));
+    let listener = tokio::spawn(read_all(listener, Arc::clone(&heard_by_listener)));
     // The talker's reader runs apart from its writer: `split`.
-    let (mut talker_reader, mut talker_writer) = talker.split();
-    let talker_reads = tokio::spawn(async move {
-        let mut seen = 0;
-        while seen < MESSAGES {
-            let message = tokio::time::timeout(STEP, talker_reader.next())
-                .await
-                .expect("the room keeps talking")
-                .expect("the connection stays")
-                .expect("no error");
-            if message.len() == SIZE {
-                seen += 1;
-            }
-        }
-    });
+    let (talker_reader, mut talker_writer) = talker.split();
+    let talker_reads = tokio::spawn(read_all(talker_reader, Arc::clone(&heard_by_talker)));
     for i in 0..MESSAGES {
+        heard_by_listener.acquire().await.unwrap().forget();
+        heard_by_talker.acquire().await.unwrap().forget();
         talker_writer.send(Message::text(text(i))).await.unwrap();
     }
     tokio::time::timeout(Duration::from_secs(60), talker_reads)
@@ -154,9 +144,30 @@ async fn a_client_that_never_reads_does_not_stall_the_others() {
     assert!(received < MESSAGES, "the sleeper got all {received}");
 }
 
+/// Reads the talk's `MESSAGES` messages in order, releasing a permit of
+/// `heard` for each.
+async fn read_all<S>(mut reader: S, heard: Arc<Semaphore>)
+where
+    S: futures_util::Stream<Item = Result<Message, wsproto::stream::Error>> + Unpin,
+{
+    let mut seen = 0;
+    while seen < MESSAGES {
+        let message = tokio::time::timeout(STEP, reader.next())
+            .await
+            .expect("the room keeps talking")
+            .expect("the connection stays")
+            .expect("no error");
+        if message.len() == SIZE {
+            assert_eq!(message.to_text().unwrap(), text(seen));
+            seen += 1;
+            heard.add_permits(1);
+        }
+    }
+}
+
 /// Message `i`: `SIZE` bytes of text that say which one it is.
 fn text(i: usize) -> String {
     let mut text = format!("message {i} ");
-    text.extend(std::iter::repeat_n('.', 64 * 1024 - text.len()));
+    text.extend(std::iter::repeat_n('.', SIZE - text.len()));
     text
 }
