@@ -716,24 +716,35 @@ async fn frames_behind_the_request_are_not_lost() {
     assert_eq!(next(&mut server).await, Message::binary(&b"second"[..]));
 }
 
-#[tokio::test]
-async fn rejection_reaches_the_client_with_status_and_body() {
-    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
-    let server = stream::accept_with(
-        server_io,
+/// `accept_with` with the default settings and `decide`.
+async fn accept_deciding(
+    io: DuplexStream,
+    decide: impl FnOnce(
+        &wsproto::handshake::IncomingRequest,
+    ) -> Result<Accept, Box<http::Response<Bytes>>>,
+) -> Result<WebSocketStream<DuplexStream, Server>, Error> {
+    stream::accept_with(
+        io,
         Config::default(),
         Vec::new(),
         StreamConfig::default(),
-        |request| {
-            assert_eq!(request.request().uri().path(), "/private");
-            Err(Box::new(
-                http::Response::builder()
-                    .status(403)
-                    .body(Bytes::from_static(b"members only"))
-                    .unwrap(),
-            ))
-        },
-    );
+        decide,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn rejection_reaches_the_client_with_status_and_body() {
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let server = accept_deciding(server_io, |request| {
+        assert_eq!(request.request().uri().path(), "/private");
+        Err(Box::new(
+            http::Response::builder()
+                .status(403)
+                .body(Bytes::from_static(b"members only"))
+                .unwrap(),
+        ))
+    });
     let request = http::Request::get("ws://localhost/private")
         .body(())
         .unwrap();
@@ -774,16 +785,10 @@ async fn bad_request_is_answered_with_its_status() {
 #[tokio::test]
 async fn subprotocol_is_negotiated_and_reported() {
     let (client_io, server_io) = tokio::io::duplex(64 * 1024);
-    let server = stream::accept_with(
-        server_io,
-        Config::default(),
-        Vec::new(),
-        StreamConfig::default(),
-        |request| {
-            assert_eq!(request.subprotocols(), ["chat", "superchat"]);
-            Ok(Accept::new().subprotocol("superchat"))
-        },
-    );
+    let server = accept_deciding(server_io, |request| {
+        assert_eq!(request.subprotocols(), ["chat", "superchat"]);
+        Ok(Accept::new().subprotocol("superchat"))
+    });
     let request = http::Request::get("ws://localhost/")
         .header("sec-websocket-protocol", "chat, superchat")
         .body(())
