@@ -1,5 +1,5 @@
-//! The echo server's serve loop, written once for `examples/echo_server.rs`,
-//! `examples/hyper_server.rs` and the tests that need a real server
+//! The echo server's serve loop, written once for `examples/echo_server.rs`
+//! and the tests that need a real server
 //! (`tests/hostile.rs`, `tests/interop.rs`, `tests/hyper.rs`): accept, do the
 //! server handshake, echo every text and binary message, and close. Pongs
 //! and the close reply are queued by the connection itself, as is the close
