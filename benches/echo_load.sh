@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Loopback echo load (issue 6): our examples/echo_server.rs against echo
-# servers on tokio-tungstenite, fastwebsockets and tokio-websockets
-# (benches/examples/peer_echo.rs) and a plain TCP echo (the floor), each
+# Loopback echo load (issues 6 and 12): our examples/echo_server.rs against
+# echo servers on tokio-tungstenite, fastwebsockets, tokio-websockets,
+# sockudo-ws and nexus-web (benches/examples/peer_echo.rs) and a plain TCP echo (the floor), each
 # driven by benches/examples/load_gen.rs at several message sizes and
 # connection counts.
 #
@@ -29,7 +29,7 @@ cargo build --release --quiet -p wsproto -p wsproto-benches --features wsproto/t
     --example echo_server --example peer_echo --example load_gen
 BIN=${CARGO_TARGET_DIR:-target}/release/examples
 
-SERVERS=(wsproto tungstenite fastwebsockets tokio-websockets raw)
+SERVERS=(wsproto tungstenite fastwebsockets tokio-websockets sockudo-ws nexus-web raw)
 declare -A PORT
 PIDS=()
 cleanup() {
@@ -80,20 +80,21 @@ summarize() {
     python3 -c '
 import statistics, sys
 size, conns = int(sys.argv[1]), sys.argv[2]
-runs = [[float(x) for x in arg.split()] for arg in sys.argv[3:8]]
-ours, t, f, k, raw = (statistics.median(r) for r in runs)
-best = max(t, f, k)
+runs = [[float(x) for x in arg.split()] for arg in sys.argv[3:10]]
+ours, t, f, k, s, n, raw = (statistics.median(r) for r in runs)
+best = max(t, f, k, s, n)
 label = f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB" if size >= 1 << 10 else f"{size} B"
 cell = lambda x: f"{x:,.0f}" if x else "failed"
 spread = lambda r: f" ({min(r):,.0f}–{max(r):,.0f})" if len(r) > 1 else ""
 ratio = lambda a, b: f"{a / b:.2f}" if a and b else "–"
 print(f"| {label} | {conns} | {cell(ours)}{spread(runs[0])} | {cell(t)} | {cell(f)} | {cell(k)} "
-      f"| {cell(raw)} | **{ratio(ours, best)}** | {ratio(ours, raw)} |")
+      f"| {cell(s)} | {cell(n)} | {cell(raw)} | {ratio(ours, t)} | {ratio(ours, f)} | {ratio(ours, k)} "
+      f"| {ratio(ours, s)} | {ratio(ours, n)} | **{ratio(ours, best)}** | {ratio(ours, raw)} |")
 ' "$@"
 }
 
-echo "| size | conns | wsproto (min–max) | tungstenite | fastwebsockets | tokio-websockets | raw TCP | × best peer | × raw |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| size | conns | wsproto (min–max) | tungstenite | fastwebsockets | tokio-websockets | sockudo-ws | nexus-web | raw TCP | ×tungstenite | ×fastwebsockets | ×tokio-websockets | ×sockudo-ws | ×nexus-web | × best peer | × raw |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for size in $SIZES; do
     for conns in $CONNS; do
         declare -A RATE=()
@@ -109,7 +110,8 @@ for size in $SIZES; do
             done
         done
         summarize "$size" "$conns" "${RATE[wsproto]}" "${RATE[tungstenite]}" \
-            "${RATE[fastwebsockets]}" "${RATE[tokio-websockets]}" "${RATE[raw]}"
+            "${RATE[fastwebsockets]}" "${RATE[tokio-websockets]}" "${RATE[sockudo-ws]}" \
+            "${RATE[nexus-web]}" "${RATE[raw]}"
         unset RATE
     done
 done

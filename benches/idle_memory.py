@@ -39,6 +39,8 @@ SERVERS = {
     "tokio-websockets": [os.path.join(EXAMPLES, "peer_echo"), "tokio-websockets"],
     "fastwebsockets": [os.path.join(EXAMPLES, "peer_echo"), "fastwebsockets"],
     "tokio-tungstenite": [os.path.join(EXAMPLES, "peer_echo"), "tungstenite"],
+    "sockudo-ws": [os.path.join(EXAMPLES, "peer_echo"), "sockudo-ws"],
+    "nexus-web": [os.path.join(EXAMPLES, "peer_echo"), "nexus-web"],
 }
 
 MASK = b"\x37\xfa\x21\x3d"

@@ -1,6 +1,6 @@
-//! In-memory throughput against the peers (issue 6): the same bytes go
-//! through wsproto, tungstenite, fastwebsockets and tokio-websockets in one
-//! run.
+//! In-memory throughput against the peers (issues 6 and 12): the same bytes
+//! go through wsproto, tungstenite, fastwebsockets, tokio-websockets,
+//! nexus-web and sockudo-ws in one run.
 //!
 //! Every workload pre-encodes its input once; an iteration decodes (or
 //! encodes) `n` messages. The peers read from an in-memory stream that hands
@@ -230,6 +230,9 @@ impl AsyncWrite for MemStream {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
+    // sockudo-ws reads a calibrated clock (quanta) when a stream is made;
+    // the first reading calibrates it, which must not land in a measurement.
+    sockudo_ws::init_clock();
     tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("tokio runtime")
@@ -257,6 +260,28 @@ fn tokio_websockets_limits() -> tokio_websockets::Limits {
 fn tokio_websockets_config() -> tokio_websockets::Config {
     // One frame per message, as every other implementation sends it.
     tokio_websockets::Config::default().frame_size(LIMIT)
+}
+
+/// nexus-web's parser with the limits raised; the read buffer keeps its
+/// default size (1 MiB): a frame longer than what is buffered is assembled
+/// in the reader's message buffer, so the buffer need not hold a message.
+fn nexus_reader(role: nexus_web::ws::Role) -> nexus_web::ws::FrameReader {
+    nexus_web::ws::FrameReader::builder()
+        .role(role)
+        .max_frame_size(LIMIT as u64)
+        .max_message_size(LIMIT)
+        .build()
+}
+
+/// sockudo-ws with the limits raised and its timers off (idle timeout and
+/// automatic pings): no other implementation here runs a timer, and the
+/// in-memory stream is never idle.
+fn sockudo_config() -> sockudo_ws::Config {
+    sockudo_ws::Config::builder()
+        .max_payload_length(LIMIT)
+        .idle_timeout(0)
+        .auto_ping(false)
+        .build()
 }
 
 /// Decodes `n` messages from `input` with our engine, fed in socket-sized
@@ -386,6 +411,42 @@ fn decode_group(c: &mut Criterion, name: &str, input: &Bytes, n: usize, size: us
                 for _ in 0..n {
                     let message = ws.next().await.expect("a message").expect("valid input");
                     black_box(message.as_payload());
+                }
+            });
+        });
+    });
+    drop(ws);
+
+    // nexus-web's blocking `Client` over `Read`: `recv` parses what is
+    // buffered and reads into the parser's own buffer when it needs more;
+    // the message borrows that buffer until the next call. `from_parts` is
+    // its constructor for a stream that did its handshake elsewhere.
+    let stream = MemStream::new(input.clone());
+    let mut ws = nexus_web::ws::Client::from_parts(
+        stream.clone(),
+        nexus_reader(nexus_web::ws::Role::Server),
+        nexus_web::ws::FrameWriter::new(nexus_web::ws::Role::Server),
+    );
+    group.bench_function(BenchmarkId::new("nexus-web", size), |b| {
+        b.iter(|| {
+            stream.rewind();
+            for _ in 0..n {
+                let message = ws.recv().expect("valid input").expect("a message");
+                black_box(message.as_bytes());
+            }
+        });
+    });
+    drop(ws);
+
+    let stream = MemStream::new(input.clone());
+    let mut ws = sockudo_ws::WebSocketStream::server(stream.clone(), sockudo_config());
+    group.bench_function(BenchmarkId::new("sockudo-ws", size), |b| {
+        b.iter(|| {
+            stream.rewind();
+            rt.block_on(async {
+                for _ in 0..n {
+                    let message = ws.next().await.expect("a message").expect("valid input");
+                    black_box(message.as_bytes());
                 }
             });
         });
@@ -548,6 +609,54 @@ fn encode(c: &mut Criterion) {
                     black_box(stream.written());
                 });
             });
+            drop(ws);
+
+            // nexus-web: `FrameWriter` encodes one whole frame (copied, and
+            // masked by a client) into a caller's buffer, which is written
+            // at once, as its `Client::send_binary` does. That `Client` is
+            // not used here because `from_parts` gives it a fixed 64 KiB
+            // write buffer, too small for the larger messages.
+            let role = if client {
+                nexus_web::ws::Role::Client
+            } else {
+                nexus_web::ws::Role::Server
+            };
+            let mut writer = nexus_web::ws::FrameWriter::new(role);
+            let mut frame = vec![0u8; writer.max_encoded_len(size)];
+            let mut sink = MemStream::new(Bytes::new());
+            group.bench_function(BenchmarkId::new("nexus-web", size), |b| {
+                b.iter(|| {
+                    sink.rewind();
+                    for _ in 0..n {
+                        let len = writer.encode_binary(&payload, &mut frame);
+                        io::Write::write_all(&mut sink, &frame[..len]).expect("write");
+                    }
+                    black_box(sink.written());
+                });
+            });
+
+            // sockudo-ws: `feed` corks frames into its write buffer, `flush`
+            // writes them (vectored), as its docs advise for batches.
+            let stream = MemStream::new(Bytes::new());
+            let mut ws = if client {
+                sockudo_ws::WebSocketStream::client(stream.clone(), sockudo_config())
+            } else {
+                sockudo_ws::WebSocketStream::server(stream.clone(), sockudo_config())
+            };
+            group.bench_function(BenchmarkId::new("sockudo-ws", size), |b| {
+                b.iter(|| {
+                    stream.rewind();
+                    rt.block_on(async {
+                        for _ in 0..n {
+                            ws.feed(sockudo_ws::Message::Binary(payload.clone()))
+                                .await
+                                .expect("write");
+                        }
+                        ws.flush().await.expect("flush");
+                    });
+                    black_box(stream.written());
+                });
+            });
             group.finish();
         }
     }
@@ -559,11 +668,10 @@ fn encode(c: &mut Criterion) {
 const DEFLATE_SIZES: [usize; 3] = [128, 1 << 10, 64 << 10];
 
 /// The "bare zlib" floor of a permessage-deflate round trip (RFC 7692 §7.2):
-/// raw deflate with a sync flush, the trailing `00 00 ff ff` removed, then
-/// the tail put back and inflated, with flate2. flate2 runs on its default
-/// miniz_oxide backend here (the deflate interop tests need an implementation
-/// independent of ours), so this is a reference point, not a zlib-rs floor:
-/// at level 1 zlib-rs is several times faster than miniz_oxide.
+/// raw deflate at level 1 with a sync flush, the trailing `00 00 ff ff`
+/// removed, then the tail put back and inflated, with flate2 on its zlib-rs
+/// backend (this crate asks for it, and sockudo-ws turns it on anyway), the
+/// DEFLATE that wsproto and sockudo-ws both wrap.
 fn deflate_floor(c: &mut Criterion) {
     use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
     for size in DEFLATE_SIZES {
@@ -580,7 +688,7 @@ fn deflate_floor(c: &mut Criterion) {
         let mut decompress = Decompress::new(false);
         let mut wire = Vec::with_capacity(size + 64);
         let mut plain = Vec::with_capacity(size + 64);
-        group.bench_function(BenchmarkId::new("flate2-miniz", size), |b| {
+        group.bench_function(BenchmarkId::new("zlib-rs", size), |b| {
             b.iter(|| {
                 for _ in 0..n {
                     wire.clear();
@@ -604,10 +712,11 @@ fn deflate_floor(c: &mut Criterion) {
                 }
             });
         });
-        // No peer in this bench speaks permessage-deflate (tungstenite 0.30,
-        // fastwebsockets 0.10 and tokio-websockets 0.13 have none), so the
-        // zlib floor is the comparison.
+        // Of the peers only sockudo-ws speaks permessage-deflate
+        // (tungstenite 0.30, fastwebsockets 0.10, tokio-websockets 0.13 and
+        // nexus-web 0.8 have none).
         wsproto_deflate_round_trip(&mut group, size, n, &payload, negotiated_deflate);
+        sockudo_deflate_round_trip(&mut group, size, n, &payload);
         group.finish();
     }
 }
@@ -657,6 +766,83 @@ fn wsproto_deflate_round_trip(
                     other => panic!("unexpected {other:?}"),
                 }
             }
+        });
+    });
+}
+
+/// One direction of a loopback: what one end writes, the other reads, at
+/// most [`MAX_READ`] bytes a read. An empty read is the end of the stream.
+#[derive(Clone, Default)]
+struct Loopback(Rc<RefCell<Vec<u8>>>);
+
+impl AsyncRead for Loopback {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let mut wire = self.0.borrow_mut();
+        let n = wire.len().min(MAX_READ).min(buf.remaining());
+        buf.put_slice(&wire[..n]);
+        wire.drain(..n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Loopback {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// sockudo-ws's permessage-deflate round trip: a `CompressedWebSocketStream`
+/// client sends each message (compress, mask, flush) into a loopback that
+/// the server end reads (unmask, inflate, validate). Both ends get the same
+/// parameters as ours: level 1, 15-bit windows, context takeover on.
+fn sockudo_deflate_round_trip(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    size: usize,
+    n: usize,
+    payload: &[u8],
+) {
+    let deflate = sockudo_ws::DeflateConfig {
+        compression_level: 1,
+        ..sockudo_ws::DeflateConfig::default()
+    };
+    let wire = Loopback::default();
+    let mut client = sockudo_ws::CompressedWebSocketStream::client(
+        wire.clone(),
+        sockudo_config(),
+        deflate.clone(),
+    );
+    let mut server = sockudo_ws::CompressedWebSocketStream::server(wire, sockudo_config(), deflate);
+    let text = Bytes::copy_from_slice(payload);
+    let rt = runtime();
+    group.bench_function(BenchmarkId::new("sockudo-ws", size), |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for _ in 0..n {
+                    client
+                        .send(sockudo_ws::Message::Text(text.clone()))
+                        .await
+                        .expect("send");
+                    match server.next().await {
+                        Some(Ok(sockudo_ws::Message::Text(t))) => assert_eq!(t.len(), size),
+                        other => panic!("unexpected {other:?}"),
+                    }
+                }
+            });
         });
     });
 }

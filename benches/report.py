@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Markdown tables from criterion's results for benches/peers.rs (issue 6).
+"""Markdown tables from criterion's results for benches/peers.rs (issues 6, 12).
 
 Reads TARGET_DIR/criterion/<workload>/<implementation>/<size>/new/{estimates,benchmark}.json
 and prints, per workload, msg/s and GB/s of each implementation at each size
-and our ratio to each peer (and to the best one). Times are criterion's
+and our ratio to each peer (and to the best one). A floor (bare zlib-rs in
+the deflate round trip) gets its ratio too but is not a peer, so it never
+counts as the best peer. An implementation missing at a size shows "–". Times are criterion's
 median estimate, which shrugs off the odd slow sample on a busy machine.
 
     python3 benches/report.py [TARGET_DIR] [--extra LABEL=TARGET_DIR ...]
@@ -21,7 +23,18 @@ import os
 import sys
 
 OURS = "wsproto"
-ORDER = [OURS, "tungstenite", "fastwebsockets", "tokio-websockets", "flate2-miniz"]
+ORDER = [
+    OURS,
+    "tungstenite",
+    "fastwebsockets",
+    "tokio-websockets",
+    "nexus-web",
+    "sockudo-ws",
+    "zlib-rs",
+    "flate2-miniz",
+]
+# Reference points, not peers: excluded from "best peer".
+FLOORS = {"zlib-rs", "flate2-miniz"}
 
 
 def human_size(n):
@@ -75,11 +88,11 @@ def table(name, rows, extras=()):
         {i for per_size in rows.values() for i in per_size},
         key=lambda i: (ORDER.index(i) if i in ORDER else len(ORDER), i),
     )
-    peers = [i for i in impls if i != OURS and i not in extras]
+    others = [i for i in impls if i != OURS and i not in extras]
     out = [f"### {name}", ""]
     header = ["size"] + [f"{i} msg/s" for i in impls] + [f"{i} GB/s" for i in impls]
-    if OURS in impls and peers:
-        header += [f"×{p}" for p in peers] + ["× best peer"]
+    if OURS in impls and others:
+        header += [f"×{p}" for p in others] + ["× best peer"]
         header += [f"{e} × best peer" for e in extras if e in impls]
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "---|" * len(header))
@@ -88,14 +101,15 @@ def table(name, rows, extras=()):
         cells = [human_size(size)]
         cells += [human_rate(per[i][0]) if i in per and per[i][0] else "–" for i in impls]
         cells += [f"{per[i][1] / 1e9:.2f}" if i in per and per[i][1] else "–" for i in impls]
-        if OURS in impls and peers:
+        if OURS in impls and others:
             ours = per.get(OURS, (None,))[0]
             best = None
-            for p in peers:
+            for p in others:
                 theirs = per.get(p, (None,))[0]
                 if ours and theirs:
                     cells.append(f"{ours / theirs:.2f}")
-                    best = theirs if best is None else max(best, theirs)
+                    if p not in FLOORS:
+                        best = theirs if best is None else max(best, theirs)
                 else:
                     cells.append("–")
             cells.append(f"**{ours / best:.2f}**" if ours and best else "–")

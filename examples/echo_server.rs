@@ -1,11 +1,13 @@
-//! A tokio echo server: echoes every text and binary message, answers pings,
-//! completes the close handshake, offers permessage-deflate, and answers bad
-//! handshakes with the right HTTP status and protocol errors with the right
-//! close code. Every buffered frame is processed before one write. The serve
-//! loop is in `examples/support/echo.rs`, shared with the tests.
+//! A tokio echo server on the async adapter (`wsproto::stream`): echoes
+//! every text and binary message, answers pings, completes the close
+//! handshake, offers permessage-deflate, and answers bad handshakes with the
+//! right HTTP status and protocol errors with the right close code. Replies
+//! are fed, not sent: every buffered frame is decoded before one vectored
+//! write. The serve loop is in `examples/support/echo.rs`, shared with the
+//! tests.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- [ADDR]   # default 127.0.0.1:9001
+//! cargo run --release --features tokio --example echo_server -- [ADDR]   # default 127.0.0.1:9001
 //! ```
 
 #[path = "support/echo.rs"]

@@ -4,6 +4,58 @@
 //! the events it decodes, and write the bytes it queues. That makes it work
 //! the same from blocking threads, tokio, or any event loop.
 //!
+//! # Async in a few lines
+//!
+//! With the `axum` feature, a server: [`axum::WebSocketUpgrade`] checks the
+//! request, answers 101 and hands you a [`stream::WebSocketStream`], which
+//! answers pings and completes the close handshake on its own.
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")]
+//! # async fn server() -> Result<(), Box<dyn std::error::Error>> {
+//! use axum::{Router, routing::get};
+//! use futures_util::{SinkExt, StreamExt};
+//! use wsproto::axum::WebSocketUpgrade;
+//!
+//! let echo = |ws: WebSocketUpgrade| async {
+//!     ws.on_upgrade(|mut ws| async move {
+//!         while let Some(Ok(message)) = ws.next().await {
+//!             if message.is_text() || message.is_binary() {
+//!                 let _ = ws.send(message).await;
+//!             }
+//!         }
+//!     })
+//! };
+//! let app = Router::new().route("/ws", get(echo));
+//! axum::serve(tokio::net::TcpListener::bind("127.0.0.1:9003").await?, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! With the `tokio` feature, a client ([`connect()`]; `wss://` with the
+//! `rustls` feature):
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn client() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures_util::{SinkExt, StreamExt};
+//! use wsproto::stream::Message;
+//!
+//! let (mut ws, _response) = wsproto::connect("ws://127.0.0.1:9003/ws").await?;
+//! ws.send(Message::text("hello")).await?;
+//! println!("{:?}", ws.next().await);
+//! # Ok(()) }
+//! ```
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `tokio` | [`stream`]: `WebSocketStream` over any tokio transport, [`accept`](stream::accept), [`client_async`](stream::client_async); [`connect()`](mod@connect) over TCP |
+//! | `rustls` | `wss://` for [`connect()`], with rustls (ring) and Mozilla's roots, or your own `rustls::ClientConfig` ([`connect::Connector`]) |
+//! | `hyper` | [`hyper`](mod@hyper): `upgrade(request)` for a hyper 1 service |
+//! | `axum` | [`axum`](mod@axum): the `WebSocketUpgrade` extractor for axum 0.8 |
+//!
+//! Without features the crate depends on no async runtime: the sans-IO core
+//! below is all there is.
+//!
 //! # Phases
 //!
 //! Roles ([`Client`], [`Server`]) and phases are types. What the caller
@@ -67,14 +119,23 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 pub mod compat;
 mod config;
 mod conn;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod connect;
 mod error;
 mod event;
 pub mod extensions;
 pub mod frame;
 pub mod handshake;
+#[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+pub mod hyper;
 mod keys;
 pub mod lifecycle;
 pub mod mask;
@@ -87,6 +148,9 @@ pub mod stream;
 pub mod utf8;
 
 pub use config::{Config, MessageMode};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use connect::{connect, connect_with};
 pub use error::{HandshakeError, HandshakeErrorKind, LocalError, ProtocolError};
 pub use event::{Event, MessageKind, Utf8Bytes};
 pub use frame::{CloseCode, CloseFrame, Opcode, ProtocolErrorKind};

@@ -29,7 +29,12 @@
 //! assert!(validator.feed(b"ok \xED\xA0").is_err());
 //! ```
 
+// `Utf8Bytes::as_str` converts without a second check (see its SAFETY).
+#![allow(unsafe_code)]
+
 use std::fmt;
+
+use bytes::Bytes;
 
 /// The text is not valid UTF-8.
 ///
@@ -338,6 +343,120 @@ const fn sequence_len(lead: u8) -> usize {
         0xF0.. => 4,
         0xE0.. => 3,
         _ => 2,
+    }
+}
+
+/// Bytes known to be valid UTF-8: a cheaply clonable, zero-copy `str`.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Utf8Bytes(Bytes);
+
+impl Utf8Bytes {
+    /// Wraps bytes that the caller has already validated.
+    ///
+    /// Every caller has checked `bytes` (the close reason with [`validate`],
+    /// message payloads with the connection's [`Utf8Validator`]); the
+    /// assertion re-checks that in every test and fuzz build, because
+    /// [`as_str`](Self::as_str) relies on it.
+    pub(crate) fn from_validated(bytes: Bytes) -> Self {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        Self(bytes)
+    }
+
+    /// Validates `bytes` as UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// Returns the bytes back if they are not valid UTF-8.
+    pub fn try_from_bytes(bytes: Bytes) -> Result<Self, Bytes> {
+        match validate(&bytes) {
+            Ok(()) => Ok(Self(bytes)),
+            Err(_) => Err(bytes),
+        }
+    }
+
+    /// The text. Free: the bytes were checked once, when they arrived.
+    pub fn as_str(&self) -> &str {
+        // SAFETY: every way to build a `Utf8Bytes` guarantees UTF-8:
+        // `try_from_bytes` validates, `From<&str>` and `From<String>` start
+        // from a `str`, `Default` is empty, and `from_validated` is
+        // crate-private with validated input at each call (asserted in debug
+        // builds). The bytes are immutable behind `Bytes`, so they stay valid.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+
+    /// The underlying bytes.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// Unwraps the underlying bytes.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// The length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Deref for Utf8Bytes {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Utf8Bytes {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<[u8]> for Utf8Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Utf8Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Utf8Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&'static str> for Utf8Bytes {
+    fn from(s: &'static str) -> Self {
+        Self(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl From<String> for Utf8Bytes {
+    fn from(s: String) -> Self {
+        Self(Bytes::from(s))
+    }
+}
+
+impl PartialEq<str> for Utf8Bytes {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Utf8Bytes {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

@@ -1,13 +1,12 @@
 //! permessage-deflate end to end: two `Open` endpoints negotiated through
 //! the extension's own offer/accept/finalize, every parameter combination
 //! in both directions, the RFC 7692 §7.2.3 examples, limits, corrupt data,
-//! and interop with an independent DEFLATE implementation (flate2 on
-//! miniz_oxide).
+//! and interop with an independent DEFLATE implementation (miniz_oxide,
+//! through the flate2-shaped shim in `support/miniz_flate.rs`).
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use wsproto::extensions::deflate::Negotiated;
 use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
 use wsproto::frame::{FrameHeader, Opcode, Rsv};
@@ -16,6 +15,10 @@ use wsproto::{
     Client, CloseCode, Config, Event, LocalError, MessageKind, MessageMode, Open, ProtocolError,
     Role, Server,
 };
+
+#[path = "support/miniz_flate.rs"]
+mod miniz_flate;
+use miniz_flate::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 
 #[path = "support/strict_inflate.rs"]
 mod strict_inflate;
@@ -935,10 +938,10 @@ fn rsv1_where_it_does_not_belong_fails_with_1002() {
     assert_eq!(poll_error(&mut p.server).code, CloseCode::PROTOCOL_ERROR);
 }
 
-// ---- interop with flate2 (miniz_oxide) ----------------------------------------------
+// ---- interop with miniz_oxide -----------------------------------------------------------
 
 #[test]
-fn flate2_inflates_our_messages() {
+fn miniz_inflates_our_messages() {
     for nct in [false, true] {
         let config = DeflateConfig::default()
             .with_server_no_context_takeover(nct)
@@ -983,7 +986,7 @@ fn flate2_inflates_our_messages() {
 }
 
 #[test]
-fn we_inflate_flate2_messages() {
+fn we_inflate_miniz_messages() {
     let payloads = text_payloads();
     for level in [1, 6, 9] {
         for to_server in [true, false] {

@@ -1,7 +1,7 @@
 //! wsproto behind a real hyper 1 server, `examples/hyper_server.rs` itself:
-//! hyper parses the request, `handshake::upgrade` validates it and builds
-//! the 101, and the `Open<Server>` runs on the upgraded stream. Our client
-//! connects over TCP.
+//! hyper parses the request, `wsproto::hyper::Upgrader` validates it and
+//! builds the 101, and the stream it resolves to echoes on the upgraded
+//! connection. Our sans-IO client connects over TCP.
 
 // The example itself, so that this tests the code a reader copies; its
 // `main` is unused here.

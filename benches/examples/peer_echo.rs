@@ -3,7 +3,8 @@
 //! 16 MiB messages pass, plus a plain TCP echo as the floor.
 //!
 //! ```text
-//! cargo run --release -p wsproto-benches --example peer_echo -- tungstenite|fastwebsockets|tokio-websockets|raw [ADDR]
+//! cargo run --release -p wsproto-benches --example peer_echo -- KIND [ADDR]
+//! # KIND: tungstenite|fastwebsockets|tokio-websockets|sockudo-ws|nexus-web|raw
 //! ```
 //!
 //! - `tungstenite`: tokio-tungstenite, `accept_async`, then the read half
@@ -14,9 +15,19 @@
 //!   through hyper, so the connection is a bare `TcpStream` as for the others.
 //! - `tokio-websockets`: `ServerBuilder::accept`, then `forward` as for
 //!   tungstenite.
+//! - `sockudo-ws`: the upgrade through its `handshake::parse_request` and
+//!   `build_response`, then `WebSocketStream` as a `Stream` + `Sink` (their
+//!   echo example), `feed`ing each echo: its read path flushes the corked
+//!   frames before it waits for more input, which is its batching.
+//! - `nexus-web`: sans-IO over tokio. Its own server (`Client::accept`)
+//!   blocks on a `std` socket, one thread per connection, so instead its
+//!   `FrameReader` reads straight from the socket into its buffer, each
+//!   borrowed message is encoded by `FrameWriter` into one output buffer,
+//!   and that is written when the reader has drained what was read. The
+//!   upgrade is parsed by hand, as for fastwebsockets.
 //! - `raw`: copies bytes back unchanged; no WebSocket at all.
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{SinkExt, StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -31,11 +42,15 @@ async fn main() -> std::io::Result<()> {
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:9002".to_owned());
     if !matches!(
         kind.as_str(),
-        "tungstenite" | "fastwebsockets" | "tokio-websockets" | "raw"
+        "tungstenite" | "fastwebsockets" | "tokio-websockets" | "sockudo-ws" | "nexus-web" | "raw"
     ) {
-        eprintln!("usage: peer_echo tungstenite|fastwebsockets|tokio-websockets|raw [ADDR]");
+        eprintln!(
+            "usage: peer_echo tungstenite|fastwebsockets|tokio-websockets|sockudo-ws|nexus-web|raw [ADDR]"
+        );
         std::process::exit(2);
     }
+    // sockudo-ws calibrates its clock on first use; not inside a connection.
+    sockudo_ws::init_clock();
     let listener = TcpListener::bind(&addr).await?;
     eprintln!("peer_echo {kind} listening on {}", listener.local_addr()?);
     loop {
@@ -47,6 +62,8 @@ async fn main() -> std::io::Result<()> {
                 "tungstenite" => tungstenite_echo(stream).await,
                 "fastwebsockets" => fastwebsockets_echo(stream).await,
                 "tokio-websockets" => tokio_websockets_echo(stream).await,
+                "sockudo-ws" => sockudo_echo(stream).await,
+                "nexus-web" => nexus_echo(stream).await,
                 _ => raw_echo(stream).await,
             };
             if let Err(err) = result {
@@ -93,6 +110,83 @@ async fn fastwebsockets_echo(mut stream: TcpStream) -> Result<(), BoxError> {
             OpCode::Close => return Ok(()),
             OpCode::Text | OpCode::Binary => ws.write_frame(frame).await?,
             _ => {}
+        }
+    }
+}
+
+async fn sockudo_echo(mut stream: TcpStream) -> Result<(), BoxError> {
+    use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
+    use sockudo_ws::{Config, Message, WebSocketStream};
+    let mut head = bytes::BytesMut::with_capacity(4096);
+    let leftover = loop {
+        if stream.read_buf(&mut head).await? == 0 || head.len() > 16 << 10 {
+            return Err("bad handshake".into());
+        }
+        if let Some((request, used)) = parse_request(&head)? {
+            let response = build_response(&generate_accept_key(request.key), None, None);
+            stream.write_all(&response).await?;
+            break head.split_off(used).freeze();
+        }
+    };
+    let config = Config::builder().max_payload_length(LIMIT).build();
+    let mut ws = WebSocketStream::from_raw_with_leftover(
+        stream,
+        sockudo_ws::Role::Server,
+        config,
+        (!leftover.is_empty()).then_some(leftover),
+    );
+    while let Some(message) = ws.next().await {
+        match message? {
+            message @ (Message::Text(_) | Message::Binary(_)) => ws.feed(message).await?,
+            Message::Close(_) => break,
+            // Pongs to pings are sent by the stream itself.
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+    Ok(())
+}
+
+async fn nexus_echo(mut stream: TcpStream) -> Result<(), BoxError> {
+    use nexus_web::ws::{FrameReader, FrameWriter, Message, Role};
+    upgrade_by_hand(&mut stream).await?;
+    let mut reader = FrameReader::builder()
+        .role(Role::Server)
+        .max_frame_size(LIMIT as u64)
+        .max_message_size(LIMIT)
+        .build();
+    let mut writer = FrameWriter::new(Role::Server);
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        if reader.spare().is_empty() {
+            // A partial frame at the end of the buffer: move it to the front.
+            reader.compact();
+        }
+        let n = stream.read(reader.spare()).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        reader.filled(n);
+        while let Some(message) = reader.next()? {
+            let payload = match &message {
+                Message::Text(text) => text.as_bytes(),
+                Message::Binary(data) | Message::Ping(data) => data,
+                Message::Close(_) => return Ok(()),
+                Message::Pong(_) => continue,
+            };
+            // FrameWriter encodes into a slice; grow the output to fit.
+            let start = out.len();
+            out.resize(start + writer.max_encoded_len(payload.len()), 0);
+            let len = match message {
+                Message::Text(_) => writer.encode_text(payload, &mut out[start..]),
+                // The parser leaves pongs to the caller.
+                Message::Ping(_) => writer.encode_pong(payload, &mut out[start..])?,
+                _ => writer.encode_binary(payload, &mut out[start..]),
+            };
+            out.truncate(start + len);
+        }
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+            out.clear();
         }
     }
 }

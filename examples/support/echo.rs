@@ -1,6 +1,6 @@
-//! The echo server's serve loop, written once for `examples/echo_server.rs`,
-//! `examples/hyper_server.rs` and the tests that need a real server
-//! (`tests/hostile.rs`, `tests/interop.rs`, `tests/hyper.rs`): accept, do the
+//! The echo server's serve loop, written once for `examples/echo_server.rs`
+//! and the tests that need a real server (`tests/hostile.rs`,
+//! `tests/interop.rs`): accept, do the
 //! server handshake, echo every text and binary message, and close. It runs
 //! on the async adapter (`wsproto::stream`), written the way the adapter's
 //! docs recommend: replies are `feed`ed, not sent, so that `next()` decodes
@@ -26,7 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
 use wsproto::handshake::Accept;
 use wsproto::stream::{self, Message, StreamConfig, WebSocketStream};
-use wsproto::{Config, Open, Server};
+use wsproto::{Config, Server};
 
 /// How an echo server serves each connection. `Echo::default()` is the
 /// plain echo server: default limits, no extensions, no lingering.
@@ -103,18 +103,6 @@ impl Echo {
         }
         drop(accepted);
         self.linger(&mut tcp).await;
-        Ok(())
-    }
-
-    /// Echoes every message on a connection whose handshake is done (say,
-    /// one hyper upgraded), until the close handshake is over.
-    pub async fn echo<S>(&self, io: S, ws: Open<Server>) -> io::Result<()>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        let mut ws = WebSocketStream::from_open(io, ws, StreamConfig::default());
-        self.echo_stream(&mut ws).await?;
-        self.linger(ws.into_inner()).await;
         Ok(())
     }
 

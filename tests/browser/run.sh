@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs the headless-Chromium test against echo_server. Installs Debian's
-# chromium and playwright-core (never a downloaded browser) if missing.
+# Runs the headless-Chromium test against echo_server, then against
+# axum_echo (the `axum` feature, route /ws). Installs Debian's chromium and
+# playwright-core (never a downloaded browser) if missing.
 set -Eeuo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 PORT="${BROWSER_TEST_PORT:-9011}"
+AXUM_PORT="${BROWSER_TEST_AXUM_PORT:-9012}"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "[browser] installing chromium from Debian"
@@ -19,13 +22,33 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 
 cd "$ROOT"
-cargo build --release --features tokio --example echo_server
-"${CARGO_TARGET_DIR:-target}/release/examples/echo_server" "127.0.0.1:$PORT" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-  sleep 0.1
-done
-cd "$HERE"
-timeout 180 node browser_test.mjs "ws://127.0.0.1:$PORT"
+# One build for both (echo_server does not mind the features axum_echo needs).
+cargo build --release --features axum --example echo_server --example axum_echo
+
+SERVER=""
+stop_server() {
+  if [ -n "$SERVER" ]; then
+    kill "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=""
+  fi
+}
+trap stop_server EXIT
+
+# run_against EXAMPLE PORT PATH: starts the example on PORT and runs the
+# browser test against ws://127.0.0.1:PORT/PATH.
+run_against() {
+  local example=$1 port=$2 path=$3
+  echo "[browser] against $example"
+  "$TARGET/release/examples/$example" "127.0.0.1:$port" &
+  SERVER=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  (cd "$HERE" && timeout 180 node browser_test.mjs "ws://127.0.0.1:$port/$path")
+  stop_server
+}
+
+run_against echo_server "$PORT" ""
+run_against axum_echo "$AXUM_PORT" ws

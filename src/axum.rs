@@ -1,0 +1,212 @@
+//! axum 0.8: the [`WebSocketUpgrade`] extractor, in the spirit of axum's
+//! own. It validates the upgrade request as it is extracted (a bad one is
+//! rejected with its status before the handler runs), and
+//! [`on_upgrade`](WebSocketUpgrade::on_upgrade) returns the 101 response at
+//! once and runs your callback with the [`WebSocketStream`] in a task of
+//! its own. Needs the `axum` feature.
+//!
+//! ```no_run
+//! use axum::{Router, response::Response, routing::get};
+//! use futures_util::{SinkExt, StreamExt};
+//! use wsproto::axum::WebSocketUpgrade;
+//! use wsproto::extensions::DeflateConfig;
+//!
+//! async fn echo(ws: WebSocketUpgrade) -> Response {
+//!     ws.deflate(DeflateConfig::default()).on_upgrade(|mut ws| async move {
+//!         while let Some(Ok(message)) = ws.next().await {
+//!             if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
+//!                 break;
+//!             }
+//!         }
+//!     })
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let app = Router::new().route("/ws", get(echo));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9003").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+//!
+//! # Rejections
+//!
+//! The rejection is [`UpgradeError`], whose response is the one the core's
+//! validation names: 400 for a malformed request (not GET, a missing or bad
+//! `Sec-WebSocket-Key`, no `Upgrade: websocket`…), 426 with
+//! `Sec-WebSocket-Version: 13` for another version, and 426 for a request
+//! hyper cannot upgrade. Take `Result<WebSocketUpgrade, UpgradeError>` to
+//! serve plain requests on the same route.
+//!
+//! [`WebSocketStream`]: crate::stream::WebSocketStream
+
+use std::future::Future;
+
+use ::hyper::upgrade::OnUpgrade;
+use axum_core::body::Body;
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::Request;
+use http::request::Parts;
+
+use crate::config::Config;
+use crate::extensions::{DeflateConfig, Extension};
+use crate::hyper::{UpgradeFuture, Upgrader};
+use crate::stream::StreamConfig;
+
+pub use crate::hyper::{UpgradeError, UpgradedStream};
+
+/// An extractor for a WebSocket upgrade: set the subprotocols, extensions
+/// and settings, then [`on_upgrade`](Self::on_upgrade). See the
+/// [module docs](self).
+#[must_use = "the connection is only upgraded by on_upgrade"]
+pub struct WebSocketUpgrade<F = DefaultOnFailedUpgrade> {
+    upgrader: Upgrader,
+    /// The request's head (no body, no extensions): validated when
+    /// extracted, negotiated against in `on_upgrade`.
+    head: Request<()>,
+    on_upgrade: OnUpgrade,
+    on_failed_upgrade: F,
+}
+
+impl<F> std::fmt::Debug for WebSocketUpgrade<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocketUpgrade")
+            .field("upgrader", &self.upgrader)
+            .field("uri", self.head.uri())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpgrade> {
+    type Rejection = UpgradeError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, UpgradeError> {
+        let mut head = Request::new(());
+        *head.method_mut() = parts.method.clone();
+        *head.uri_mut() = parts.uri.clone();
+        *head.version_mut() = parts.version;
+        *head.headers_mut() = parts.headers.clone();
+        // The core's validation, with defaults: the choices made later
+        // (subprotocols, extensions) cannot make a valid request invalid.
+        let _validated = Upgrader::new().prepare(&head)?;
+        let on_upgrade = parts
+            .extensions
+            .remove::<OnUpgrade>()
+            .ok_or(UpgradeError::NotUpgradable)?;
+        Ok(Self {
+            upgrader: Upgrader::new(),
+            head,
+            on_upgrade,
+            on_failed_upgrade: DefaultOnFailedUpgrade,
+        })
+    }
+}
+
+impl<F: OnFailedUpgrade> WebSocketUpgrade<F> {
+    /// The subprotocols this server speaks; see [`Upgrader::protocols`].
+    pub fn protocols<I>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.upgrader = self.upgrader.protocols(protocols);
+        self
+    }
+
+    /// The subprotocol that will be selected, from the client's offers and
+    /// [`protocols`](Self::protocols).
+    pub fn selected_protocol(&self) -> Option<&str> {
+        self.upgrader.selected_protocol(self.head.headers())
+    }
+
+    /// The protocol settings: limits, message mode, automatic replies.
+    pub fn config(mut self, config: Config) -> Self {
+        self.upgrader = self.upgrader.config(config);
+        self
+    }
+
+    /// The adapter's settings: timeouts, keepalive, back-pressure.
+    pub fn stream_config(mut self, config: StreamConfig) -> Self {
+        self.upgrader = self.upgrader.stream_config(config);
+        self
+    }
+
+    /// Supports an extension, negotiated from the client's offers.
+    pub fn extension(mut self, extension: impl Extension + 'static) -> Self {
+        self.upgrader = self.upgrader.extension(extension);
+        self
+    }
+
+    /// Supports permessage-deflate (RFC 7692) with `config`.
+    pub fn deflate(mut self, config: DeflateConfig) -> Self {
+        self.upgrader = self.upgrader.deflate(config);
+        self
+    }
+
+    /// What to do when hyper cannot hand the connection over after the 101
+    /// (the client went away first): by default, nothing.
+    pub fn on_failed_upgrade<C: OnFailedUpgrade>(self, callback: C) -> WebSocketUpgrade<C> {
+        WebSocketUpgrade {
+            upgrader: self.upgrader,
+            head: self.head,
+            on_upgrade: self.on_upgrade,
+            on_failed_upgrade: callback,
+        }
+    }
+
+    /// Returns the 101 response for the handler to return, and spawns a
+    /// task that runs `callback` with the stream once hyper hands the
+    /// connection over.
+    pub fn on_upgrade<C, Fut>(self, callback: C) -> Response
+    where
+        C: FnOnce(UpgradedStream) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Self {
+            upgrader,
+            head,
+            on_upgrade,
+            on_failed_upgrade,
+        } = self;
+        let (response, open, stream_config) = match upgrader.prepare(&head) {
+            Ok(prepared) => prepared,
+            Err(err) => return err.into_response(),
+        };
+        let future = UpgradeFuture::new(on_upgrade, open, stream_config);
+        tokio::spawn(async move {
+            match future.await {
+                Ok(ws) => callback(ws).await,
+                Err(err) => on_failed_upgrade.call(err),
+            }
+        });
+        response.map(|()| Body::empty())
+    }
+}
+
+impl IntoResponse for UpgradeError {
+    fn into_response(self) -> Response {
+        self.to_response()
+    }
+}
+
+/// What [`WebSocketUpgrade::on_failed_upgrade`] runs: any
+/// `FnOnce(hyper::Error) + Send + 'static`.
+pub trait OnFailedUpgrade: Send + 'static {
+    /// Called with hyper's error.
+    fn call(self, error: ::hyper::Error);
+}
+
+impl<F: FnOnce(::hyper::Error) + Send + 'static> OnFailedUpgrade for F {
+    fn call(self, error: ::hyper::Error) {
+        self(error);
+    }
+}
+
+/// The default [`OnFailedUpgrade`]: does nothing.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct DefaultOnFailedUpgrade;
+
+impl OnFailedUpgrade for DefaultOnFailedUpgrade {
+    fn call(self, _error: ::hyper::Error) {}
+}
