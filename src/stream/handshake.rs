@@ -74,7 +74,7 @@ where
 /// was written, and the transport shut down); [`Error::Local`] when its
 /// [`Accept`] was invalid for the request (then a 500 was answered).
 pub async fn accept_with<IO, F>(
-    io: IO,
+    mut io: IO,
     config: Config,
     extensions: Vec<Box<dyn Extension>>,
     stream_config: StreamConfig,
@@ -88,62 +88,55 @@ where
     // written) is a few times the open stream's size. On the heap, it is
     // freed when the handshake ends; inline, it would size the caller's
     // future, and so every connection's task, for the connection's life.
-    Box::pin(accept_inner(io, config, extensions, stream_config, decide)).await
-}
-
-async fn accept_inner<IO, F>(
-    mut io: IO,
-    config: Config,
-    extensions: Vec<Box<dyn Extension>>,
-    stream_config: StreamConfig,
-    decide: F,
-) -> Result<WebSocketStream<IO, Server>, Error>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-    F: FnOnce(&IncomingRequest) -> Result<Accept, Box<Response<Bytes>>>,
-{
-    let mut pending = Pending::<Server>::new(config, extensions);
-    let mut buf = BytesMut::with_capacity(HANDSHAKE_READ);
-    let request = loop {
-        buf.clear();
-        buf.reserve(HANDSHAKE_READ);
-        if io.read_buf(&mut buf).await? == 0 {
-            return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
-        }
-        match pending.receive(&buf) {
-            Ok(ServerHandshake::Pending(next)) => pending = next,
-            Ok(ServerHandshake::Request(request)) => break request,
-            Err(err) => {
-                answer(&mut io, &err.to_response()).await?;
-                return Err(Error::Handshake(err));
+    Box::pin(async move {
+        let mut pending = Pending::<Server>::new(config, extensions);
+        let mut buf = BytesMut::with_capacity(HANDSHAKE_READ);
+        let request = loop {
+            buf.clear();
+            buf.reserve(HANDSHAKE_READ);
+            if io.read_buf(&mut buf).await? == 0 {
+                return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            match pending.receive(&buf) {
+                Ok(ServerHandshake::Pending(next)) => pending = next,
+                Ok(ServerHandshake::Request(request)) => break request,
+                Err(err) => {
+                    answer(&mut io, &err.to_response()).await?;
+                    return Err(Error::Handshake(err));
+                }
+            }
+        };
+        drop(buf);
+        match decide(&request) {
+            Ok(choice) => match request.accept(choice) {
+                Ok(open) => {
+                    let mut ws = WebSocketStream::from_open(io, open, stream_config);
+                    // The 101 goes out now, so the client can start at once.
+                    ws.flush_handshake().await?;
+                    Ok(ws)
+                }
+                Err(err) => {
+                    let status = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    answer(
+                        &mut io,
+                        &crate::handshake::server::reject_response(
+                            status,
+                            &Default::default(),
+                            b"",
+                        ),
+                    )
+                    .await?;
+                    Err(Error::Local(err))
+                }
+            },
+            Err(response) => {
+                let bytes = request.reject(response.status(), response.headers(), response.body());
+                answer(&mut io, &bytes).await?;
+                Err(Error::Rejected(response))
             }
         }
-    };
-    drop(buf);
-    match decide(&request) {
-        Ok(choice) => match request.accept(choice) {
-            Ok(open) => {
-                let mut ws = WebSocketStream::from_open(io, open, stream_config);
-                // The 101 goes out now, so the client can start at once.
-                ws.flush_handshake().await?;
-                Ok(ws)
-            }
-            Err(err) => {
-                let status = http::StatusCode::INTERNAL_SERVER_ERROR;
-                answer(
-                    &mut io,
-                    &crate::handshake::server::reject_response(status, &Default::default(), b""),
-                )
-                .await?;
-                Err(Error::Local(err))
-            }
-        },
-        Err(response) => {
-            let bytes = request.reject(response.status(), response.headers(), response.body());
-            answer(&mut io, &bytes).await?;
-            Err(Error::Rejected(response))
-        }
-    }
+    })
+    .await
 }
 
 /// Writes a refusal and shuts the transport down.
