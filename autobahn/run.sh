@@ -11,8 +11,8 @@
 # autobahn/reports/*.log).  Exits non-zero if either role fails.
 #
 # Environment (all optional):
-#   AUTOBAHN_SERVER_PORT (9001)  port of echo_server
-#   AUTOBAHN_CLIENT_PORT (9002)  port of wstest's fuzzingserver
+#   AUTOBAHN_SERVER_PORT (a free port)  port of echo_server
+#   AUTOBAHN_CLIENT_PORT (a free port)  port of wstest's fuzzingserver
 #   AUTOBAHN_TIMEOUT     (1800)  seconds allowed for each wstest / client run
 #                                (a role takes ~11 min; a loaded machine took 888 s)
 #   AUTOBAHN_CHECK_ARGS          extra check.py args, e.g. "--allow UNIMPLEMENTED"
@@ -36,8 +36,14 @@ cd "$ROOT"
 
 HOST=127.0.0.1
 AGENT=wsproto
-SERVER_PORT="${AUTOBAHN_SERVER_PORT:-9001}"
-CLIENT_PORT="${AUTOBAHN_CLIENT_PORT:-9002}"
+# A port the OS just handed out and released: free, unless another
+# program takes it in the moment before we bind it.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+SERVER_PORT="${AUTOBAHN_SERVER_PORT:-$(free_port)}"
+CLIENT_PORT="${AUTOBAHN_CLIENT_PORT:-$(free_port)}"
+while [ "$CLIENT_PORT" = "$SERVER_PORT" ]; do CLIENT_PORT=$(free_port); done
 TIMEOUT="${AUTOBAHN_TIMEOUT:-1800}"
 WSTEST="${WSTEST_PREFIX:-/opt/wstest}/bin/wstest"
 EXAMPLES="${CARGO_TARGET_DIR:-target}/release/examples"

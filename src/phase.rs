@@ -313,12 +313,15 @@ impl<R: Role> Open<R> {
     /// server queues a large one by reference (see
     /// [`Open::<Server>::send_binary_shared`](Open::send_binary_shared));
     /// a client copies it, as masking needs to. Text must be valid UTF-8.
+    /// Used by the async adapter.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn send_shared(&mut self, kind: MessageKind, data: Bytes) -> Result<(), LocalError> {
         self.engine
             .send_data(kind, Payload::Shared(data), true, false)
     }
 
     /// Sends one fragment whose payload the caller already owns.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn send_fragment_shared(
         &mut self,
         kind: MessageKind,
