@@ -644,6 +644,13 @@ impl<R: Role> Driven for WebSocket<R> {
                     frame_finished,
                     message_finished,
                 }),
+                // Frame mode is for proxies; a facade user who turns it on
+                // gets each piece as bytes, as Python's frame-level events.
+                CoreEvent::Frame(frame) => Event::BytesMessage(BytesMessage {
+                    frame_finished: frame.is_frame_end(),
+                    message_finished: frame.is_message_end(),
+                    data: frame.into_data(),
+                }),
                 CoreEvent::Ping(payload) => Event::Ping(Ping { payload }),
                 CoreEvent::Pong(payload) => Event::Pong(Pong { payload }),
                 CoreEvent::Close(frame) => Event::CloseConnection(CloseConnection {

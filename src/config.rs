@@ -15,6 +15,15 @@ pub enum MessageMode {
     /// compressed messages are inflated as their bytes arrive, at most
     /// 64 KiB per event, so only the inflater's window is added.
     Streaming,
+    /// Report each data frame, or the piece of it that has arrived, as an
+    /// [`Event::Frame`](crate::Event::Frame), for proxies: no message is
+    /// reassembled and no extension transforms anything (compressed frames
+    /// keep their RSV1 bit and bytes). Forward frames with
+    /// [`Open::send_frame`](crate::Open::send_frame). Memory stays bounded
+    /// by the read size. See [`relay`](crate::relay) for what is checked.
+    /// For the sans-IO core: the async adapter (`wsproto::stream`) carries
+    /// messages and has no place for frames.
+    Frames,
 }
 
 /// Limits and switches of a connection. Every buffer the connection owns is

@@ -105,6 +105,13 @@ pub enum LocalError {
         /// What went wrong.
         reason: String,
     },
+    /// [`Open::send_frame`](crate::Open::send_frame) cannot forward this
+    /// frame here: it continues a message that was not forwarded on this
+    /// connection, or it is compressed and this connection's peer did not
+    /// negotiate parameters it can decompress it under (see
+    /// [`relay`](crate::relay)).
+    #[error("cannot forward the frame: {0}")]
+    CannotRelay(Cow<'static, str>),
     /// The operation does not fit the current handshake state (the
     /// [`compat`](crate::compat) facade only).
     #[error("{0}")]

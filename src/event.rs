@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use crate::frame::CloseFrame;
+use crate::relay::Frame;
 pub use crate::utf8::Utf8Bytes;
 
 /// Whether a data message is text or binary.
@@ -44,6 +45,10 @@ pub enum Event {
         /// Whether this piece ends the message.
         message_finished: bool,
     },
+    /// A data frame, or the piece of one that has arrived
+    /// ([`MessageMode::Frames`](crate::MessageMode::Frames)); forward it with
+    /// [`Open::send_frame`](crate::Open::send_frame).
+    Frame(Frame),
     /// A ping. Unless `Config::auto_pong` is off, the pong is already queued.
     Ping(Bytes),
     /// A pong.

@@ -141,6 +141,7 @@ pub mod lifecycle;
 pub mod mask;
 mod outgoing;
 pub mod phase;
+pub mod relay;
 mod role;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]

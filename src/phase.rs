@@ -58,6 +58,7 @@ use crate::extensions::Extension;
 use crate::frame::{CloseCode, CloseFrame, Opcode};
 use crate::keys::MaskKeySource;
 use crate::lifecycle::State;
+use crate::relay::Frame;
 use crate::role::{Client, Role, Server};
 
 mod sealed {
@@ -382,6 +383,46 @@ impl<R: Role> Open<R> {
     ) -> Result<(), LocalError> {
         self.engine
             .send_data(kind, Payload::Borrowed(data), fin, true)
+    }
+
+    /// Forwards a frame received in [`MessageMode::Frames`](crate::MessageMode::Frames)
+    /// on another connection (the other leg of a proxy), masked with a new
+    /// key if this is a client and unmasked if a server. A frame that
+    /// arrived whole goes out as the same frame; the pieces of one that
+    /// arrived in parts go out as fragments of its message (see
+    /// [`relay`](crate::relay)). A compressed frame keeps its RSV1 bit only
+    /// when this connection negotiated permessage-deflate parameters its
+    /// peer can decompress it under.
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, MessageMode, Open, Server};
+    ///
+    /// let frames = Config::default().with_message_mode(MessageMode::Frames);
+    /// let mut client_leg = Open::<Server>::new(frames.clone(), Vec::new());
+    /// let mut backend_leg = Open::<Client>::new(frames, Vec::new());
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// client.send_fragment(wsproto::MessageKind::Binary, b"ab", false)?;
+    /// client.send_fragment(wsproto::MessageKind::Binary, b"cd", true)?;
+    /// client_leg.receive(&client.take_outgoing())?;
+    /// while let Some(Event::Frame(frame)) = client_leg.poll_event()? {
+    ///     backend_leg.send_frame(&frame)?;
+    /// }
+    ///
+    /// let mut backend = Open::<Server>::new(Config::default(), Vec::new());
+    /// backend.receive(&backend_leg.take_outgoing())?;
+    /// assert_eq!(backend.poll_event()?, Some(Event::Binary(b"abcd"[..].into())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::CannotRelay`] for a continuation of a message not
+    /// forwarded here, or compressed data this peer could not decompress;
+    /// [`LocalError::MessageInProgress`] for a new message while a forwarded
+    /// one is unfinished; otherwise as [`send_text`](Self::send_text).
+    pub fn send_frame(&mut self, frame: &Frame) -> Result<(), LocalError> {
+        self.engine.send_frame(frame)
     }
 
     /// Sends a ping (payload at most 125 bytes).

@@ -13,6 +13,7 @@ use crate::extensions::Decoded;
 use crate::frame::{CloseFrame, FrameHeader, Opcode, ProtocolErrorKind, Rsv};
 use crate::lifecycle::Input;
 use crate::mask::apply_mask;
+use crate::relay::Frame;
 use crate::role::Role;
 use crate::utf8::Utf8Validator;
 
@@ -52,6 +53,9 @@ struct Assembler {
     carry: BytesMut,
     /// The decoder paused with output still to give.
     decoder_owes: bool,
+    /// Frame mode: the message carries reserved bits an extension claims
+    /// (it is compressed), so its bytes are passed on as they are, unchecked.
+    raw: bool,
 }
 
 impl Assembler {
@@ -62,6 +66,7 @@ impl Assembler {
         self.utf8.reset();
         self.carry.clear();
         self.decoder_owes = false;
+        self.raw = false;
     }
 }
 
@@ -266,9 +271,14 @@ impl<R: Role> Engine<R> {
                     MessageKind::Binary
                 });
                 msg.decoder = None;
+                // Frame mode transforms nothing: the extension still judges
+                // the bits (RSV1 without a negotiated deflate is 1002), but
+                // the message passes through as it is.
+                let frames = self.config.message_mode == MessageMode::Frames;
+                msg.raw = frames && !header.rsv.is_empty();
                 for (i, ext) in self.extensions.iter_mut().enumerate() {
                     if ext.decode_start(header.rsv)? {
-                        msg.decoder = Some(i);
+                        msg.decoder = (!frames).then_some(i);
                         break;
                     }
                 }
@@ -334,18 +344,19 @@ impl<R: Role> Engine<R> {
         if self.inbound.msg.decoder.is_some() {
             return self.decode_piece(header, consumed, avail, complete);
         }
-        let streaming = self.config.message_mode == MessageMode::Streaming;
-        if !complete && (avail == 0 || !streaming) {
+        let mode = self.config.message_mode;
+        if !complete && (avail == 0 || mode == MessageMode::Whole) {
             return Ok(self.park(header, consumed, scanned));
         }
-        // Whole mode takes the complete frame; streaming takes what is here.
+        // Whole mode takes the complete frame; the others take what is here.
         let piece = self.inbound.buf.split_to(avail).freeze();
         self.took(header, consumed + avail as u64, 0, complete);
         self.grow_message(avail)?;
-        if streaming {
-            return self.emit_piece(piece, complete, complete && header.fin);
+        match mode {
+            MessageMode::Whole => self.on_data_frame(piece, header.fin),
+            MessageMode::Streaming => self.emit_piece(piece, complete, complete && header.fin),
+            MessageMode::Frames => self.emit_frame(&header, consumed == 0, complete, piece),
         }
-        self.on_data_frame(piece, header.fin)
     }
 
     /// Moves the decoder on after payload bytes were taken: to the next
@@ -381,7 +392,7 @@ impl<R: Role> Engine<R> {
             apply_mask(fresh, key, (consumed as usize).wrapping_add(scanned));
         }
         let msg = &mut self.inbound.msg;
-        if msg.decoder.is_none() && msg.kind == Some(MessageKind::Text) {
+        if msg.decoder.is_none() && !msg.raw && msg.kind == Some(MessageKind::Text) {
             // The rest of the message is all here, and no character is split
             // before it: one validation pass, with no carry to track.
             let ends_message = complete && header.fin && msg.utf8.pending_len() == 0;
@@ -543,6 +554,47 @@ impl<R: Role> Engine<R> {
             msg.finish();
         }
         Ok(Some(event))
+    }
+
+    /// Frame mode: reports a data frame, or the piece of it that is here.
+    /// A text message's UTF-8 was checked as its bytes were unmasked; the
+    /// end of the message must also end a character.
+    fn emit_frame(
+        &mut self,
+        header: &FrameHeader,
+        frame_start: bool,
+        frame_end: bool,
+        data: Bytes,
+    ) -> Result<Option<Event>, ProtocolError> {
+        let msg = &mut self.inbound.msg;
+        let kind = msg.kind.unwrap_or(MessageKind::Binary);
+        if frame_end && header.fin {
+            let finished = msg.utf8.finish();
+            if kind == MessageKind::Text && !msg.raw {
+                finished.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
+            }
+            msg.finish();
+        }
+        // The parameters the bits were negotiated under travel with the
+        // frame, so the leg that forwards it can check its own against them.
+        let origin = if header.rsv.is_empty() {
+            None
+        } else {
+            self.extensions
+                .iter()
+                .find(|ext| ext.rsv().contains(header.rsv))
+                .and_then(|ext| ext.relay_params())
+        };
+        Ok(Some(Event::Frame(Frame {
+            opcode: header.opcode,
+            kind,
+            fin: header.fin,
+            rsv: header.rsv,
+            frame_start,
+            frame_end,
+            data,
+            origin,
+        })))
     }
 
     #[inline(never)]

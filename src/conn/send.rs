@@ -6,9 +6,12 @@ use std::io::IoSlice;
 use bytes::{Bytes, BytesMut};
 
 use super::Engine;
+use crate::config::MessageMode;
 use crate::error::LocalError;
 use crate::event::MessageKind;
+use crate::extensions::deflate::Negotiated;
 use crate::frame::{CloseFrame, FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, Rsv};
+use crate::relay::{Frame, can_relay};
 use crate::keys::OsRandomKeys;
 use crate::lifecycle::Input;
 use crate::mask::apply_mask;
@@ -203,7 +206,11 @@ impl<R: Role> Engine<R> {
             (true, MessageKind::Binary) => Opcode::Binary,
         };
         let mut encoded = None;
-        for ext in &mut self.extensions {
+        // Frame mode compresses nothing of its own: a message we compressed
+        // would enter the peer's shared window, which the messages relayed
+        // untouched were not compressed against.
+        let transform = self.config.message_mode != MessageMode::Frames;
+        for ext in self.extensions.iter_mut().filter(|_| transform) {
             self.outbound.encode_buf.clear();
             if let Some(rsv) = ext.encode(
                 kind,
@@ -231,6 +238,62 @@ impl<R: Role> Engine<R> {
         }
         self.outbound.sending = (!fin).then_some(kind);
         Ok(())
+    }
+
+    /// Forwards a frame received in frame mode; see [`crate::relay`]. Each
+    /// piece goes out as a complete frame: the first of a message with the
+    /// frame's opcode and reserved bits, the others as continuations.
+    pub(crate) fn send_frame(&mut self, frame: &Frame) -> Result<(), LocalError> {
+        if !self.state.may_send() {
+            return Err(LocalError::Closed);
+        }
+        let continues = frame.opcode == Opcode::Continuation || !frame.frame_start;
+        let starts = match self.outbound.sending {
+            None if continues => {
+                return Err(LocalError::CannotRelay(
+                    "a continuation of a message that was not forwarded here".into(),
+                ));
+            }
+            None => true,
+            Some(_) if !continues => return Err(LocalError::MessageInProgress),
+            Some(kind) if kind != frame.kind => return Err(LocalError::FragmentKindMismatch),
+            Some(_) => false,
+        };
+        // Reserved bits belong on a message's first frame only (RFC 7692 §6).
+        let rsv = if starts { frame.rsv } else { Rsv::NONE };
+        if !rsv.is_empty() {
+            self.check_relay(rsv, frame.origin.as_ref())?;
+        }
+        self.flush_pending_pong();
+        self.check_can_send(frame.data.len())?;
+        let opcode = if starts {
+            frame.opcode
+        } else {
+            Opcode::Continuation
+        };
+        let fin = frame.fin && frame.frame_end;
+        self.write(opcode, rsv, fin, Payload::Shared(frame.data.clone()));
+        self.outbound.sending = (!fin).then_some(frame.kind);
+        Ok(())
+    }
+
+    /// Whether a message whose first frame has `rsv`, compressed under the
+    /// receiving leg's `origin`, may go out untouched on this connection.
+    fn check_relay(&self, rsv: Rsv, origin: Option<&Negotiated>) -> Result<(), LocalError> {
+        let here = self
+            .extensions
+            .iter()
+            .find(|ext| ext.rsv().contains(rsv))
+            .and_then(|ext| ext.relay_params());
+        match (origin, here) {
+            (Some(from), Some(to)) if can_relay(from, &to) => Ok(()),
+            (Some(_), Some(_)) => Err(LocalError::CannotRelay(
+                "the permessage-deflate parameters of the two connections differ".into(),
+            )),
+            _ => Err(LocalError::CannotRelay(
+                "the frame's reserved bits are not negotiated on both connections".into(),
+            )),
+        }
     }
 
     pub(crate) fn send_control(

@@ -755,6 +755,10 @@ impl Extension for PerMessageDeflate {
         Ok(decoded)
     }
 
+    fn relay_params(&self) -> Option<Negotiated> {
+        self.negotiated
+    }
+
     fn max_encoded_len(&self, payload_len: usize) -> usize {
         // Fast levels emit fixed Huffman codes whatever the data (zlib-rs's
         // quick strategy, as zlib-ng's): a literal takes at most 9 bits, so

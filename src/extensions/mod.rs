@@ -91,6 +91,16 @@ pub trait Extension: Send + std::fmt::Debug {
         payload_len
     }
 
+    /// Frame mode ([`relay`](crate::relay)): the parameters this extension
+    /// negotiated, in permessage-deflate's terms, so that a frame carrying
+    /// its reserved bits can be checked before it is forwarded untouched to
+    /// another connection. `None` (the default) means such frames are never
+    /// forwarded: [`Open::send_frame`](crate::Open::send_frame) refuses
+    /// them.
+    fn relay_params(&self) -> Option<deflate::Negotiated> {
+        None
+    }
+
     /// Encodes one outbound fragment (a whole message is one fragment with
     /// `first` and `fin` set). Returns `None` to send the payload unchanged,
     /// or the bits to set on this frame after writing the transformed payload
