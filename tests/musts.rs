@@ -436,6 +436,19 @@ fn every_must_also_fails_in_streaming_mode() {
     }
 }
 
+/// Frame mode (for proxies) reports frames as they arrive but lets no
+/// violation through: the same table, the same close codes.
+#[test]
+fn every_must_also_fails_in_frame_mode() {
+    let config = Config::default().with_message_mode(MessageMode::Frames);
+    for who in [Who::Server, Who::Client] {
+        for c in both_roles() {
+            let input = wire_for(who, &c.frames, c.feed);
+            expect_failure(who, &config, &input, c.code, c.name);
+        }
+    }
+}
+
 #[test]
 fn masking_direction_is_enforced() {
     // §5.1: "The server MUST close the connection upon receiving a frame
@@ -492,7 +505,11 @@ fn text_fails_fast_before_the_rest_of_the_frame_arrives() {
     let mut payload = b"abcd\xc3\x28efgh".to_vec();
     assert_eq!(payload.len(), 10);
     payload.resize(1000, b'x');
-    for mode in [MessageMode::Whole, MessageMode::Streaming] {
+    for mode in [
+        MessageMode::Whole,
+        MessageMode::Streaming,
+        MessageMode::Frames,
+    ] {
         let config = Config::default().with_message_mode(mode);
         for who in [Who::Server, Who::Client] {
             let frames = [f(TEXT, &payload)];
@@ -517,7 +534,11 @@ fn text_fails_fast_before_the_rest_of_the_frame_arrives() {
 fn a_character_split_across_frames_is_fine() {
     let euro = "€".as_bytes();
     let emoji = "😀".as_bytes();
-    for mode in [MessageMode::Whole, MessageMode::Streaming] {
+    for mode in [
+        MessageMode::Whole,
+        MessageMode::Streaming,
+        MessageMode::Frames,
+    ] {
         for who in [Who::Server, Who::Client] {
             let frames = [
                 f(TEXT, &euro[..1]).fin(false),
@@ -531,16 +552,20 @@ fn a_character_split_across_frames_is_fine() {
                 let mut conn = connection(who, Config::default().with_message_mode(mode));
                 let outcome = conn.feed(&input, chunking);
                 assert!(outcome.error.is_none(), "{outcome:?}");
-                let text: String = outcome
+                // Frame pieces are bytes: a character may be split
+                // between them.
+                let bytes: Vec<u8> = outcome
                     .events
                     .iter()
                     .filter_map(|e| match e {
-                        Event::Text(t) => Some(t.to_string()),
-                        Event::TextChunk { data, .. } => Some(data.to_string()),
+                        Event::Text(t) => Some(t.as_bytes().to_vec()),
+                        Event::TextChunk { data, .. } => Some(data.as_bytes().to_vec()),
+                        Event::Frame(frame) => Some(frame.data().to_vec()),
                         _ => None,
                     })
+                    .flatten()
                     .collect();
-                assert_eq!(text, "€😀");
+                assert_eq!(String::from_utf8(bytes).unwrap(), "€😀");
             }
         }
     }
@@ -652,7 +677,11 @@ fn frame_over_max_frame_size_fails_from_the_header() {
 
 #[test]
 fn message_over_max_message_size_fails_across_fragments() {
-    for mode in [MessageMode::Whole, MessageMode::Streaming] {
+    for mode in [
+        MessageMode::Whole,
+        MessageMode::Streaming,
+        MessageMode::Frames,
+    ] {
         let config = Config::default()
             .with_max_message_size(1000)
             .with_message_mode(mode);
@@ -692,6 +721,7 @@ fn message_over_max_message_size_fails_across_fragments() {
                 .iter()
                 .map(|e| match e {
                     Event::Binary(b) | Event::BinaryChunk { data: b, .. } => b.len(),
+                    Event::Frame(frame) => frame.data().len(),
                     other => panic!("{other:?}"),
                 })
                 .sum();
@@ -702,7 +732,11 @@ fn message_over_max_message_size_fails_across_fragments() {
 
 #[test]
 fn receive_buffer_grows_with_bytes_received_not_bytes_declared() {
-    for mode in [MessageMode::Whole, MessageMode::Streaming] {
+    for mode in [
+        MessageMode::Whole,
+        MessageMode::Streaming,
+        MessageMode::Frames,
+    ] {
         let config = Config::default()
             .with_message_mode(mode)
             .with_max_frame_size(u64::MAX >> 1)
@@ -851,11 +885,11 @@ fn garbage_never_panics_and_never_hangs() {
             let at = rng.range(0, input.len() - 1);
             input[at] ^= 1 << rng.range(0, 7);
         }
-        let mode = if round % 2 == 0 {
-            MessageMode::Whole
-        } else {
-            MessageMode::Streaming
-        };
+        let mode = [
+            MessageMode::Whole,
+            MessageMode::Streaming,
+            MessageMode::Frames,
+        ][round as usize % 3];
         let config = Config::default()
             .with_message_mode(mode)
             .with_max_frame_size(100_000);

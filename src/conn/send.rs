@@ -11,10 +11,10 @@ use crate::error::LocalError;
 use crate::event::MessageKind;
 use crate::extensions::deflate::Negotiated;
 use crate::frame::{CloseFrame, FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, Rsv};
-use crate::relay::{Frame, can_relay};
 use crate::keys::OsRandomKeys;
 use crate::lifecycle::Input;
 use crate::mask::apply_mask;
+use crate::relay::{Frame, can_relay};
 use crate::role::Role;
 
 /// Below this size a shared payload is copied anyway: a separate queue
