@@ -73,7 +73,7 @@
 //! receiving leg's peer compressed it under parameters that the sending
 //! leg's peer can decompress: the same or a smaller window, and no context
 //! takeover if the sending leg's peer expects none (see
-//! [`Negotiated`](crate::extensions::deflate::Negotiated); identical
+//! [`Negotiated`]; identical
 //! parameters on both legs always qualify). Otherwise it refuses the frame
 //! with [`LocalError::CannotRelay`](crate::LocalError::CannotRelay): there is
 //! no inflate-and-deflate-again path. A proxy negotiates so that this cannot

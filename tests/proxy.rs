@@ -446,7 +446,7 @@ async fn read_big_echo<S: AsyncRead + Unpin>(mut read: S) -> u64 {
                 );
                 got += take as u64;
                 data = &data[take..];
-                if got % BLOCK as u64 == 0 {
+                if got.is_multiple_of(BLOCK as u64) {
                     expected = block(got / BLOCK as u64);
                 }
             }
