@@ -305,6 +305,11 @@ impl<R: Role> Leg<R> {
         }
     }
 
+    /// Whether a close handshake has begun on this leg (either side's).
+    fn closing(&self) -> bool {
+        !matches!(self.ws, WebSocket::Open(_))
+    }
+
     /// Done: closed, and everything written.
     fn finished(&self) -> bool {
         self.ws.is_closed() && self.backlog() == 0
@@ -344,7 +349,10 @@ async fn relay(
         if client.finished() && backend.finished() {
             break;
         }
-        if close_due.is_none() && (client.ws.is_closed() || backend.ws.is_closed()) {
+        // Once a close has begun anywhere, both handshakes get
+        // CLOSE_TIMEOUT to finish: a peer that never answers cannot keep
+        // the other leg (or this task) forever.
+        if close_due.is_none() && (client.closing() || backend.closing()) {
             close_due = Some(Instant::now() + CLOSE_TIMEOUT);
         }
         let read_client = client.may_read(backend.backlog());

@@ -115,6 +115,12 @@
 //! assert_eq!(client.poll_event()?, Some(Event::Text("hello".into())));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Proxies
+//!
+//! [`MessageMode::Frames`] reports each data frame as it arrives, without
+//! reassembling messages, and [`Open::send_frame`] forwards it on another
+//! connection; see [`relay`] and `examples/proxy.rs`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]

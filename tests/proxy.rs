@@ -491,3 +491,38 @@ async fn a_256_mib_message_streams_through_in_bounded_memory() {
     eprintln!("proxy peak RSS (VmHWM) after a 256 MiB message each way: {peak} KiB");
     assert!(peak < 32 * 1024, "proxy peak RSS {peak} KiB");
 }
+
+/// A backend that completes the handshake, then reads and never answers.
+async fn silent_backend() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut pending = Pending::<Server>::new(Config::default(), Vec::new());
+        let mut buf = vec![0u8; 4096];
+        let mut ws = loop {
+            let n = tcp.read(&mut buf).await.unwrap();
+            match pending.receive(&buf[..n]).unwrap() {
+                ServerHandshake::Pending(next) => pending = next,
+                ServerHandshake::Request(request) => break request.accept(Accept::new()).unwrap(),
+            }
+        };
+        tcp.write_all(&ws.take_outgoing()).await.unwrap();
+        while tcp.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+    });
+    addr
+}
+
+/// The proxy's close timeout (5 s) ends a close handshake the backend
+/// never answers: the client's transport is closed, not left open.
+#[tokio::test]
+async fn a_close_the_backend_never_answers_ends_both_legs() {
+    let proxy = spawn_proxy(silent_backend().await).await;
+    let (mut tcp, ws) = connect(proxy, false).await;
+    let mut closing = ws.close(CloseCode::NORMAL, "bye");
+    flush(&mut tcp, &mut closing).await;
+    match next_event(&mut tcp, &mut closing).await {
+        Some(Event::Close(frame)) => assert_eq!(frame.code, CloseCode::ABNORMAL_CLOSURE),
+        other => panic!("{other:?}"),
+    }
+}

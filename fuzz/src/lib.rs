@@ -31,7 +31,8 @@ use wsproto::{
 
 /// The first byte of a byte-oriented input.
 ///
-/// Bit 7 selects [`MessageMode::Streaming`], bit 6 adds the toy
+/// Bit 7 selects [`MessageMode::Streaming`] (or, with bit 5 set and bit 6
+/// clear, [`MessageMode::Frames`]), bit 6 adds the toy
 /// [`RunLength`] extension (so the engine's extension path is fuzzed before
 /// permessage-deflate lands), and bits 0–5 pick the chunking: 0 feeds
 /// everything at once, 1 one byte at a time, `n` pseudo-random pieces of
@@ -42,10 +43,12 @@ pub struct Control(pub u8);
 impl Control {
     /// The message mode this input selects.
     pub fn mode(self) -> MessageMode {
-        if self.0 & 0x80 != 0 {
-            MessageMode::Streaming
-        } else {
-            MessageMode::Whole
+        // Frame mode transforms nothing, so it is fuzzed without the
+        // extension, whose messages would come out still coded.
+        match (self.0 & 0x80 != 0, self.0 & 0x60 == 0x20) {
+            (false, _) => MessageMode::Whole,
+            (true, false) => MessageMode::Streaming,
+            (true, true) => MessageMode::Frames,
         }
     }
 
@@ -488,6 +491,17 @@ impl Inbox {
                 whole,
                 limit,
             ),
+            Event::Frame(frame) => {
+                assert_eq!(config.message_mode, MessageMode::Frames);
+                self.piece(
+                    frame.kind(),
+                    frame.data(),
+                    frame.is_frame_end(),
+                    frame.is_message_end(),
+                    whole,
+                    limit,
+                );
+            }
             Event::Ping(data) => {
                 assert!(data.len() <= 125);
                 self.pings.push(data.to_vec());
