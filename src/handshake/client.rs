@@ -386,48 +386,76 @@ impl Pending<Client> {
             (Some(v), None) if v.as_bytes() == expected.as_bytes() => {}
             _ => return Err(refuse("Sec-WebSocket-Accept does not match the key")),
         }
-        let offered = header_list(request.headers(), &SEC_WEBSOCKET_PROTOCOL)
-            .map_err(|()| HandshakeError::local("invalid Sec-WebSocket-Protocol in the request"))?;
-        let selected = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
-            .map_err(|()| refuse("invalid Sec-WebSocket-Protocol"))?;
-        // §4.1: "If the response includes a |Sec-WebSocket-Protocol| header
-        // field and this header field indicates the use of a subprotocol
-        // that was not present in the client's handshake [...], the client
-        // MUST _Fail the WebSocket Connection_."
-        match selected.as_slice() {
-            [] => {}
-            [one] if offered.contains(one) => {}
-            _ => return Err(refuse("server selected a subprotocol that was not offered")),
-        }
-        let mut accepted: Vec<Box<dyn Extension>> = Vec::new();
-        let mut candidates: Vec<Option<Box<dyn Extension>>> = std::mem::take(&mut self.extensions)
-            .into_iter()
-            .map(|ext| ext.offer().is_some().then_some(ext))
-            .collect();
-        let extensions = extension_offers(headers).map_err(|e| refuse_with(e.reason))?;
-        for response_ext in extensions {
-            // §9.1: the server's extensions must come from the client's
-            // offer, and each at most once.
-            let slot = candidates.iter_mut().find(|slot| {
-                slot.as_ref()
-                    .is_some_and(|ext| ext.name().eq_ignore_ascii_case(&response_ext.name))
-            });
-            let Some(mut ext) = slot.and_then(Option::take) else {
-                return Err(refuse(
-                    "server accepted an extension that was not offered (or twice)",
-                ));
-            };
-            // An extension reports a bad response parameter as it would a
-            // bad request; here it is the server's 101 that is refused.
-            ext.finalize(&response_ext)
-                .map_err(|e| refuse_with(e.reason))?;
-            accepted.push(ext);
-        }
-        let mut open = Open::new(self.config, accepted);
-        open.set_mask_source(keys);
-        open.set_subprotocol(selected.first().map(String::as_str));
-        Ok(open)
+        open_negotiated(
+            self.config,
+            std::mem::take(&mut self.extensions),
+            keys,
+            request.headers(),
+            response,
+        )
     }
+}
+
+/// The client's checks that both handshakes share, on an accepting
+/// response (101, or 2xx to an extended CONNECT): the subprotocol and the
+/// extensions the server selected must come from the request's offers.
+/// Returns the open connection, masking with `keys`. Errors carry the
+/// response's status.
+pub(super) fn open_negotiated<B>(
+    config: Config,
+    extensions: Vec<Box<dyn Extension>>,
+    keys: Box<OsRandomKeys>,
+    request_headers: &http::HeaderMap,
+    response: &Response<B>,
+) -> Result<Open<Client>, HandshakeError> {
+    let status = response.status();
+    let refuse =
+        |reason: std::borrow::Cow<'static, str>| HandshakeError::bad_response(status, reason);
+    let headers = response.headers();
+    let offered = header_list(request_headers, &SEC_WEBSOCKET_PROTOCOL)
+        .map_err(|()| HandshakeError::local("invalid Sec-WebSocket-Protocol in the request"))?;
+    let selected = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
+        .map_err(|()| refuse("invalid Sec-WebSocket-Protocol".into()))?;
+    // RFC 6455 §4.1: "If the response includes a |Sec-WebSocket-Protocol|
+    // header field and this header field indicates the use of a subprotocol
+    // that was not present in the client's handshake [...], the client
+    // MUST _Fail the WebSocket Connection_."
+    match selected.as_slice() {
+        [] => {}
+        [one] if offered.contains(one) => {}
+        _ => {
+            return Err(refuse(
+                "server selected a subprotocol that was not offered".into(),
+            ));
+        }
+    }
+    let mut accepted: Vec<Box<dyn Extension>> = Vec::new();
+    let mut candidates: Vec<Option<Box<dyn Extension>>> = extensions
+        .into_iter()
+        .map(|ext| ext.offer().is_some().then_some(ext))
+        .collect();
+    let response_extensions = extension_offers(headers).map_err(|e| refuse(e.reason))?;
+    for response_ext in response_extensions {
+        // §9.1: the server's extensions must come from the client's
+        // offer, and each at most once.
+        let slot = candidates.iter_mut().find(|slot| {
+            slot.as_ref()
+                .is_some_and(|ext| ext.name().eq_ignore_ascii_case(&response_ext.name))
+        });
+        let Some(mut ext) = slot.and_then(Option::take) else {
+            return Err(refuse(
+                "server accepted an extension that was not offered (or twice)".into(),
+            ));
+        };
+        // An extension reports a bad response parameter as it would a bad
+        // request; here it is the server's response that is refused.
+        ext.finalize(&response_ext).map_err(|e| refuse(e.reason))?;
+        accepted.push(ext);
+    }
+    let mut open = Open::new(config, accepted);
+    open.set_mask_source(keys);
+    open.set_subprotocol(selected.first().map(String::as_str));
+    Ok(open)
 }
 
 /// A non-101 response: its head, then its body as it streams in (Python

@@ -13,6 +13,7 @@ use crate::extensions::{Extension, ExtensionOffer};
 use crate::role::Role;
 
 pub mod client;
+pub mod extended_connect;
 mod http1;
 pub mod server;
 

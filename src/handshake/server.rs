@@ -70,10 +70,60 @@ impl Pending<Server> {
 
 /// What the request validation extracted.
 #[derive(Debug, Clone)]
-struct Validated {
-    accept: HeaderValue,
+pub(super) struct Validated {
+    /// `Sec-WebSocket-Accept` for HTTP/1.1; `None` for extended CONNECT,
+    /// which has no key (RFC 8441 §5).
+    accept: Option<HeaderValue>,
     subprotocols: Vec<String>,
     offers: Vec<ExtensionOffer>,
+}
+
+impl Validated {
+    /// What both handshakes read as RFC 6455 defines it (RFC 8441 §5:
+    /// "The Origin, Sec-WebSocket-Version, Sec-WebSocket-Protocol, and
+    /// Sec-WebSocket-Extensions header fields are used in the CONNECT
+    /// request and response header fields as defined in [RFC6455]"): the
+    /// subprotocols offered and the extension offers. The version is
+    /// [`check_version`]'s.
+    pub(super) fn common(
+        headers: &HeaderMap,
+        accept: Option<HeaderValue>,
+    ) -> Result<Self, HandshakeError> {
+        let subprotocols = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
+            .map_err(|()| HandshakeError::bad_request("Sec-WebSocket-Protocol is not ASCII"))?;
+        Ok(Self {
+            accept,
+            subprotocols,
+            offers: extension_offers(headers)?,
+        })
+    }
+}
+
+/// `Sec-WebSocket-Version: 13`, for both handshakes: 400 when missing or
+/// repeated, 426 for another version.
+pub(super) fn check_version(headers: &HeaderMap) -> Result<(), HandshakeError> {
+    // RFC 6455 §4.1: "The request MUST include a header field with the name
+    // |Sec-WebSocket-Version|. The value of this header field MUST be 13."
+    // A request without one is simply malformed (400); 426 is for a
+    // version we do not speak (§4.4).
+    let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
+    let (Some(version), None) = (versions.next(), versions.next()) else {
+        return Err(HandshakeError::bad_request(
+            "missing or repeated Sec-WebSocket-Version",
+        ));
+    };
+    // §4.4: "If this version does not match a version understood by the
+    // server, the server MUST abort the WebSocket handshake described in
+    // this section and instead send an appropriate HTTP error code (such
+    // as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
+    // indicating the version(s) the server is capable of understanding."
+    if version.as_bytes() != b"13" {
+        return Err(HandshakeError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "Sec-WebSocket-Version must be 13",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an upgrade request against RFC 6455 §4.2.1.
@@ -102,27 +152,7 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
             "Connection header lacks \"Upgrade\"",
         ));
     }
-    // §4.1: "The request MUST include a header field with the name
-    // |Sec-WebSocket-Version|. The value of this header field MUST be 13."
-    // A request without one is simply malformed (400); 426 is for a
-    // version we do not speak (§4.4).
-    let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
-    let (Some(version), None) = (versions.next(), versions.next()) else {
-        return Err(HandshakeError::bad_request(
-            "missing or repeated Sec-WebSocket-Version",
-        ));
-    };
-    // §4.4: "If this version does not match a version understood by the
-    // server, the server MUST abort the WebSocket handshake described in
-    // this section and instead send an appropriate HTTP error code (such
-    // as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
-    // indicating the version(s) the server is capable of understanding."
-    if version.as_bytes() != b"13" {
-        return Err(HandshakeError::new(
-            StatusCode::UPGRADE_REQUIRED,
-            "Sec-WebSocket-Version must be 13",
-        ));
-    }
+    check_version(headers)?;
     let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
     let (Some(key), None) = (keys.next(), keys.next()) else {
         return Err(HandshakeError::bad_request(
@@ -139,15 +169,9 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
             "Sec-WebSocket-Key is not 16 bytes",
         ));
     }
-    let subprotocols = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
-        .map_err(|()| HandshakeError::bad_request("Sec-WebSocket-Protocol is not ASCII"))?;
     let accept = HeaderValue::from_str(&accept_key(key.as_bytes()))
         .map_err(|_| HandshakeError::bad_request("invalid Sec-WebSocket-Key"))?;
-    Ok(Validated {
-        accept,
-        subprotocols,
-        offers: extension_offers(headers)?,
-    })
+    Validated::common(headers, Some(accept))
 }
 
 /// How to accept a request: the subprotocol and extra response headers
@@ -304,20 +328,31 @@ impl HandshakeError {
     }
 }
 
-/// The extensions a 101 response agreed to.
-type Negotiated = Vec<Box<dyn Extension>>;
+/// The extensions a 101 (or 200) response agreed to.
+pub(super) type Negotiated = Vec<Box<dyn Extension>>;
 
-fn build_accept(
+/// The response that accepts `validated`: 101 with Upgrade, Connection and
+/// Sec-WebSocket-Accept for HTTP/1.1, 200 for extended CONNECT (RFC 8441
+/// §5, RFC 9220 §3), then the subprotocol, the extensions and the caller's
+/// headers for both.
+pub(super) fn build_accept(
     validated: &Validated,
     accept: &Accept,
     supported: Vec<Box<dyn Extension>>,
 ) -> Result<(Response<()>, Negotiated), LocalError> {
     let mut response = Response::new(());
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
-    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    headers.insert(SEC_WEBSOCKET_ACCEPT, validated.accept.clone());
+    if let Some(accept_value) = &validated.accept {
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(SEC_WEBSOCKET_ACCEPT, accept_value.clone());
+    }
+    *response.status_mut() = if validated.accept.is_some() {
+        StatusCode::SWITCHING_PROTOCOLS
+    } else {
+        StatusCode::OK
+    };
+    let headers = response.headers_mut();
     if let Some(protocol) = &accept.subprotocol {
         // §4.2.2, /subprotocol/: "The value chosen MUST be derived from the
         // client's handshake, specifically by selecting one of the values
