@@ -1,9 +1,15 @@
 //! axum 0.8: the [`WebSocketUpgrade`] extractor, in the spirit of axum's
 //! own. It validates the upgrade request as it is extracted (a bad one is
 //! rejected with its status before the handler runs), and
-//! [`on_upgrade`](WebSocketUpgrade::on_upgrade) returns the 101 response at
-//! once and runs your callback with the [`WebSocketStream`] in a task of
-//! its own. Needs the `axum` feature.
+//! [`on_upgrade`](WebSocketUpgrade::on_upgrade) returns the response at
+//! once (101 over HTTP/1.1, 200 to an HTTP/2 extended CONNECT, RFC 8441)
+//! and runs your callback with the [`WebSocketStream`] in a task of its
+//! own. Needs the `axum` feature.
+//!
+//! One route serves both HTTP versions when it takes GET (HTTP/1.1) and
+//! CONNECT (HTTP/2): `get(handler).connect(handler)`, or `any(handler)`.
+//! `axum::serve` announces extended CONNECT on HTTP/2 connections when
+//! axum's `http2` feature is on.
 //!
 //! ```no_run
 //! use axum::{Router, response::Response, routing::get};
@@ -22,7 +28,7 @@
 //! }
 //!
 //! # async fn run() -> std::io::Result<()> {
-//! let app = Router::new().route("/ws", get(echo));
+//! let app = Router::new().route("/ws", get(echo).connect(echo));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:9003").await?;
 //! axum::serve(listener, app).await
 //! # }
@@ -86,6 +92,10 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade<DefaultOnFailedUpg
         *head.uri_mut() = parts.uri.clone();
         *head.version_mut() = parts.version;
         *head.headers_mut() = parts.headers.clone();
+        // HTTP/2's `:protocol` (RFC 8441), which the validation reads.
+        if let Some(protocol) = parts.extensions.get::<::hyper::ext::Protocol>() {
+            head.extensions_mut().insert(protocol.clone());
+        }
         // The core's validation, with defaults: the choices made later
         // (subprotocols, extensions) cannot make a valid request invalid.
         let _validated = Upgrader::new().prepare(&head)?;
@@ -154,9 +164,10 @@ impl<F: OnFailedUpgrade> WebSocketUpgrade<F> {
         }
     }
 
-    /// Returns the 101 response for the handler to return, and spawns a
-    /// task that runs `callback` with the stream once hyper hands the
-    /// connection over.
+    /// Returns the response for the handler to return (101 Switching
+    /// Protocols over HTTP/1.1, 200 to an HTTP/2 extended CONNECT), and
+    /// spawns a task that runs `callback` with the stream once hyper hands
+    /// the connection (or the HTTP/2 stream) over.
     pub fn on_upgrade<C, Fut>(self, callback: C) -> Response
     where
         C: FnOnce(UpgradedStream) -> Fut + Send + 'static,
@@ -168,11 +179,11 @@ impl<F: OnFailedUpgrade> WebSocketUpgrade<F> {
             on_upgrade,
             on_failed_upgrade,
         } = self;
-        let (response, open, stream_config) = match upgrader.prepare(&head) {
+        let (response, open, handover) = match upgrader.prepare(&head) {
             Ok(prepared) => prepared,
             Err(err) => return err.into_response(),
         };
-        let future = UpgradeFuture::new(on_upgrade, open, stream_config);
+        let future = UpgradeFuture::new(on_upgrade, open, handover);
         tokio::spawn(async move {
             match future.await {
                 Ok(ws) => callback(ws).await,
