@@ -3,7 +3,7 @@
 //! 6455, validated by the core's
 //! [`handshake::upgrade`](crate::handshake::upgrade())) or an HTTP/2
 //! extended CONNECT (RFC 8441, by
-//! [`extended_connect::upgrade`](crate::handshake::extended_connect::upgrade)).
+//! [`handshake::extended_connect::upgrade`]).
 //! It returns the response for the service to send (101 or 200) and a
 //! future that resolves to the stream once hyper hands the connection (or
 //! the HTTP/2 stream) over (`hyper::upgrade::on`, wrapped in [`TokioIo`]).

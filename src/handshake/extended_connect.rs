@@ -589,18 +589,27 @@ mod tests {
     }
 
     /// Both roles on `http` types, with permessage-deflate, then frames
-    /// both ways through the connections they open.
+    /// both ways through the connections they open: over HTTP/2 (RFC 8441)
+    /// and HTTP/3 (RFC 9220), whose handshakes differ only in the version.
     #[test]
     fn client_and_server_agree_and_exchange_compressed_messages() {
+        for version in [Version::HTTP_2, Version::HTTP_3] {
+            exchange_over(version);
+        }
+    }
+
+    fn exchange_over(version: Version) {
         let deflate = || -> Vec<Box<dyn Extension>> {
             vec![Box::new(PerMessageDeflate::new(DeflateConfig::default()))]
         };
         let request = Request::get("wss://example.com/chat")
+            .version(version)
             .header("sec-websocket-protocol", "chat")
             .body(())
             .unwrap();
         let (pending, request) =
             PendingConnect::new(request, Config::default(), deflate()).unwrap();
+        assert_eq!(request.version(), version);
         assert_eq!(request.uri().scheme(), Some(&Scheme::HTTPS));
         let (response, mut server) = upgrade(
             &request,
@@ -625,7 +634,7 @@ mod tests {
         assert_eq!(&*got, text.as_str());
         server.send_binary(&b"back"[..]).unwrap();
         client.receive(&server.take_outgoing()).unwrap();
-        assert!(matches!(client.poll_event(), Ok(Some(Event::Binary(b))) if b == &b"back"[..]));
+        assert!(matches!(client.poll_event(), Ok(Some(Event::Binary(b))) if b == b"back"[..]));
     }
 
     #[test]
