@@ -67,7 +67,9 @@
 //! ```
 
 use bytes::Bytes;
-use http::header::{CONNECTION, HOST, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_VERSION, UPGRADE};
+use http::header::{
+    CONNECTION, HOST, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
 use http::uri::{Scheme, Uri};
 use http::{HeaderValue, Method, Request, Response, Version};
 
@@ -281,7 +283,8 @@ impl PendingConnect {
     /// `ws://`, `wss://`, `http://` or `https://` with a host and a path:
     /// method CONNECT, the scheme `http` for ws and `https` for wss (RFC 8441
     /// §5), version HTTP/2 (HTTP/3 when `request` says so),
-    /// `Sec-WebSocket-Version: 13` and the extensions' offers. Subprotocols
+    /// `Sec-WebSocket-Version: 13` and the extensions' offers; `Upgrade`,
+    /// `Connection` and `Sec-WebSocket-Key` are removed (§5). Subprotocols
     /// (`Sec-WebSocket-Protocol`) and other headers are kept as they are.
     ///
     /// Returns the pending client and the request to send. The caller's
@@ -354,8 +357,12 @@ impl PendingConnect {
             parts.version = Version::HTTP_2;
         }
         // §4.1 of RFC 6455 by way of RFC 8441 §5: the version is sent as
-        // in HTTP/1.1; the key is not.
+        // in HTTP/1.1; the key is not. §5: Connection and Upgrade "MUST NOT
+        // be included in the CONNECT request defined here."
         let headers = &mut parts.headers;
+        for name in [CONNECTION, UPGRADE, SEC_WEBSOCKET_KEY] {
+            headers.remove(name);
+        }
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         let offers: Vec<String> = extensions
             .iter()
@@ -658,6 +665,18 @@ mod tests {
         let err = pending().finish(&extension).unwrap_err();
         assert_eq!(err.status, StatusCode::OK);
         assert!(pending().finish(&ok_response()).is_ok());
+        let request = Request::get("ws://example.com/")
+            .header("upgrade", "websocket")
+            .header("connection", "upgrade")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("origin", "https://example.com")
+            .body(())
+            .unwrap();
+        let (_, request) = PendingConnect::new(request, Config::default(), Vec::new()).unwrap();
+        for name in ["upgrade", "connection", "sec-websocket-key"] {
+            assert!(!request.headers().contains_key(name), "{name}");
+        }
+        assert_eq!(request.headers()["origin"], "https://example.com");
         for uri in ["/chat", "ftp://example.com/"] {
             let request = Request::get(uri).body(()).unwrap();
             let err = PendingConnect::new(request, Config::default(), Vec::new()).unwrap_err();
