@@ -229,7 +229,9 @@ impl<R: Role> Engine<R> {
         let buf = &self.inbound.buf;
         if len > buf.len() && len > buf.capacity() && self.holds_whole_frame(header) {
             let missing = len - buf.len();
-            self.inbound.buf.try_reclaim(missing);
+            // When it cannot (the allocation is too small, or a payload
+            // still shares it), the buffer grows as bytes arrive, as before.
+            let _reclaimed = self.inbound.buf.try_reclaim(missing);
         }
     }
 
