@@ -21,7 +21,8 @@
 //! [`connect_with`] takes an `http::Request` for extra headers and
 //! subprotocols, the protocol settings, the extensions to offer (such as
 //! permessage-deflate) and the adapter's settings. A [`Connector`] chooses
-//! how `wss://` is reached: [`Connector::Rustls`] with a
+//! how `wss://` is reached: [`Connector::Rustls`][rustls-variant] (the
+//! `rustls` feature) with a
 //! `rustls::ClientConfig` of your own (say, one that trusts a private CA);
 //! the default trusts Mozilla's roots from `webpki-roots`.
 //!
@@ -34,6 +35,9 @@
 //! TCP connection that could not be made, `wss://` without TLS support, a
 //! failed TLS handshake, a server that declined the upgrade, and a response
 //! that broke the handshake rules.
+//!
+#![cfg_attr(feature = "rustls", doc = "[rustls-variant]: Connector::Rustls")]
+#![cfg_attr(not(feature = "rustls"), doc = "[rustls-variant]: Connector")]
 
 use std::io;
 use std::pin::Pin;
