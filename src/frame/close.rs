@@ -149,6 +149,7 @@ impl CloseFrame {
     }
 
     /// Parses a received close payload.
+    ///
     /// ```
     /// use bytes::Bytes;
     /// use wsproto::{CloseCode, CloseFrame, ProtocolErrorKind};
@@ -159,7 +160,6 @@ impl CloseFrame {
     /// assert_eq!(CloseFrame::parse(Bytes::from_static(b"\x03")), Err(ProtocolErrorKind::CloseFrameTooShort));
     /// # Ok::<(), ProtocolErrorKind>(())
     /// ```
-    ///
     ///
     /// # Errors
     ///

@@ -118,6 +118,7 @@ impl FrameHeader {
     /// otherwise the header with its encoded length. Everything §5.2 lets a
     /// receiver decide from the header alone is checked here, before any
     /// payload is read.
+    ///
     /// ```
     /// use wsproto::frame::{FrameHeader, Opcode, ProtocolErrorKind};
     ///
@@ -127,7 +128,6 @@ impl FrameHeader {
     /// assert_eq!(FrameHeader::decode(b"\x83\x00"), Err(ProtocolErrorKind::ReservedOpcode));
     /// # Ok::<(), ProtocolErrorKind>(())
     /// ```
-    ///
     ///
     /// # Errors
     ///
