@@ -242,3 +242,9 @@ pub use handshake::Pending;
 pub use keys::{FixedKey, MaskKeySource, OsRandomKeys, RandomnessError};
 pub use phase::{Closed, Closing, Connection, Open, RemoteClosing, WebSocket};
 pub use role::{Client, Role, Server};
+
+/// The guide `docs/MIGRATING-FROM-TUNGSTENITE.md`, so that its code blocks
+/// are compiled and run as doc-tests (they use the async adapter and axum).
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../docs/MIGRATING-FROM-TUNGSTENITE.md")]
+pub struct MigratingFromTungstenite;
