@@ -910,13 +910,13 @@ impl<R: Role> Closed<R> {
 #[derive(Debug)]
 #[must_use]
 pub enum WebSocket<R: Role> {
-    /// See [`Open`].
+    /// The open phase: see [`Open`].
     Open(Open<R>),
-    /// See [`RemoteClosing`].
+    /// The peer closed, our reply is owed: see [`RemoteClosing`].
     RemoteClosing(RemoteClosing<R>),
-    /// See [`Closing`].
+    /// Our close is queued, the peer's awaited: see [`Closing`].
     Closing(Closing<R>),
-    /// See [`Closed`].
+    /// The connection is over: see [`Closed`].
     Closed(Closed<R>),
 }
 
@@ -1028,7 +1028,16 @@ impl<R: Role> WebSocket<R> {
         self.engine_mut().receive(data)
     }
 
-    /// See [`Connection::receive_buffer`].
+    /// The receive buffer, to read into directly; see [`Connection::receive_buffer`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive_buffer()?.extend_from_slice(&[0x89, 0x80, 0, 0, 0, 0]); // a masked, empty ping
+    /// assert!(ws.poll_event()?.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -1037,12 +1046,29 @@ impl<R: Role> WebSocket<R> {
         self.engine_mut().receive_buffer()
     }
 
-    /// See [`Connection::receive_capacity`].
+    /// How many more bytes `receive` takes; see [`Connection::receive_capacity`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert_eq!(ws.receive_capacity(), Config::default().max_receive_buffer);
+    /// ```
     pub fn receive_capacity(&self) -> usize {
         self.engine().receive_capacity()
     }
 
-    /// See [`Connection::receive_eof`].
+    /// Reports that the transport ended; see [`Connection::receive_eof`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive_eof();
+    /// assert!(ws.poll_event()?.is_some()); // the 1006 close
+    /// assert!(matches!(ws, WebSocket::Closed(_)));
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
     pub fn receive_eof(&mut self) {
         self.engine_mut().receive_eof();
     }
@@ -1089,7 +1115,18 @@ impl<R: Role> WebSocket<R> {
         self.engine_mut().take_outgoing()
     }
 
-    /// See [`Connection::poll_transmit`].
+    /// Takes the next contiguous piece of outgoing bytes; see [`Connection::poll_transmit`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// while let Some(piece) = ws.poll_transmit() {
+    ///     assert_eq!(&piece[..], b"\x81\x02hi"); // write it
+    /// }
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.engine_mut().poll_transmit()
     }
@@ -1115,47 +1152,125 @@ impl<R: Role> WebSocket<R> {
         self.engine_mut().outgoing_slices(dst)
     }
 
-    /// See [`Connection::advance_outgoing`].
+    /// Drops the first `n` outgoing bytes, after the transport wrote them; see [`Connection::advance_outgoing`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// ws.advance_outgoing(2);
+    /// assert_eq!(ws.outgoing_len(), 2);
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn advance_outgoing(&mut self, n: usize) {
         self.engine_mut().advance_outgoing(n);
     }
 
-    /// See [`Connection::outgoing_len`].
+    /// Bytes waiting to be written: the back-pressure signal; see [`Connection::outgoing_len`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// assert_eq!(ws.outgoing_len(), 4);
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn outgoing_len(&self) -> usize {
         self.engine().outgoing_len()
     }
 
-    /// See [`Connection::state`].
+    /// The lifecycle state behind the phase; see [`Connection::state`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert_eq!(ws.state(), &wsproto::lifecycle::State::Open);
+    /// ```
     pub fn state(&self) -> &State {
         self.engine().state()
     }
 
-    /// See [`Connection::close_received`].
+    /// The peer's close frame, once received; see [`Connection::close_received`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])?; // a masked close, code 1000
+    /// ws.poll_event()?;
+    /// assert_eq!(ws.close_received().map(|f| f.code), Some(wsproto::CloseCode::NORMAL));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close_received(&self) -> Option<&CloseFrame> {
         self.engine().state().close_received()
     }
 
-    /// See [`Connection::error`].
+    /// The protocol error that failed the connection, if any; see [`Connection::error`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive(&[0x81, 0x00])?; // unmasked: a client must mask
+    /// assert!(ws.poll_event().is_err());
+    /// assert!(ws.error().is_some());
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn error(&self) -> Option<&ProtocolError> {
         self.engine().state().error()
     }
 
-    /// See [`Connection::is_closed`].
+    /// Whether the connection is over; see [`Connection::is_closed`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert!(!ws.is_closed());
+    /// ws.receive_eof();
+    /// while ws.poll_event()?.is_some() {}
+    /// assert!(ws.is_closed());
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.engine().state().is_closed()
     }
 
-    /// See [`Connection::extensions`].
+    /// The negotiated extensions; see [`Connection::extensions`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert!(ws.extensions().is_empty());
+    /// ```
     pub fn extensions(&self) -> &[Box<dyn Extension>] {
         self.engine().extensions()
     }
 
-    /// See [`Connection::config`].
+    /// The connection's configuration; see [`Connection::config`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert!(ws.config().auto_pong);
+    /// ```
     pub fn config(&self) -> &Config {
         &self.engine().config
     }
 
-    /// See [`Connection::subprotocol`].
+    /// The subprotocol the opening handshake agreed on, if any; see [`Connection::subprotocol`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert_eq!(ws.subprotocol(), None);
+    /// ```
     pub fn subprotocol(&self) -> Option<&str> {
         self.engine().subprotocol()
     }
