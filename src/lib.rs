@@ -116,6 +116,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Errors
+//!
+//! Errors say who is at fault, and what to send:
+//!
+//! - [`ProtocolError`]: the peer broke RFC 6455 or RFC 7692, or a limit. It
+//!   carries the close code (1002, 1007, 1009, 1010) and a
+//!   [`ProtocolErrorKind`]; the close frame is already queued, so write the
+//!   outgoing bytes and close the transport.
+//! - [`LocalError`]: the caller asked for something the connection does not
+//!   allow (a ping over 125 bytes, a full buffer…). Nothing was queued; the
+//!   connection goes on.
+//! - [`HandshakeError`]: the opening handshake failed. On a server its
+//!   status is the answer to send ([`HandshakeError::to_response`]); on a
+//!   client, the status received.
+//!
 //! # Async in a few lines
 //!
 //! With the `axum` feature, a server: [`axum::WebSocketUpgrade`][axum-upgrade] checks the
