@@ -168,10 +168,13 @@ impl<R: Role> Engine<R> {
 
     /// Decodes the next event from buffered input.
     pub(crate) fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
-        match self.decode_next() {
-            Ok(event) => Ok(event),
-            Err(err) => Err(self.fail(err)),
+        let result = self.decode_next();
+        // Looked at in place and handed on as it is: the event is never
+        // moved (see `decode_next`).
+        if let Err(err) = &result {
+            self.fail(err);
         }
+        result
     }
 
     fn decode_next(&mut self) -> Result<Option<Event>, ProtocolError> {
@@ -186,6 +189,7 @@ impl<R: Role> Engine<R> {
                     };
                     self.check_header(&header)?;
                     self.inbound.buf.advance(len);
+                    self.make_room(&header);
                     (header, 0, 0)
                 }
                 ReadState::Payload {
@@ -211,6 +215,27 @@ impl<R: Role> Engine<R> {
             }
         }
         Ok(self.at_end_of_input())
+    }
+
+    /// A frame held whole that has not fully arrived: if the allocation
+    /// already behind the buffer can take the whole frame once what is
+    /// consumed in front of it is reclaimed, move the frame's first bytes to
+    /// the front now, while they are few. Otherwise the buffer would grow
+    /// (and move the frame) only when its end is reached, by which time
+    /// most of the frame has arrived — a second copy of about half of every
+    /// large message. Never allocates: memory still grows only with the
+    /// bytes received.
+    fn make_room(&mut self, header: &FrameHeader) {
+        let Ok(len) = usize::try_from(header.payload_len) else {
+            return;
+        };
+        let buf = &self.inbound.buf;
+        if len > buf.len() && len > buf.capacity() && self.holds_whole_frame(header) {
+            let missing = len - buf.len();
+            // When it cannot (the allocation is too small, or a payload
+            // still shares it), the buffer grows as bytes arrive, as before.
+            let _reclaimed = self.inbound.buf.try_reclaim(missing);
+        }
     }
 
     /// Input is exhausted: nothing more unless the transport has ended, in

@@ -235,6 +235,7 @@ impl FrameHeader {
     /// assert_eq!(&buf[..len], b"\x81\x05");
     /// assert_eq!(FrameHeader::decode(&buf[..len]), Ok(Some((header, len))));
     /// ```
+    #[inline]
     pub fn encode(&self) -> ([u8; MAX_HEADER_LEN], usize) {
         let mut out = [0u8; MAX_HEADER_LEN];
         out[0] = (if self.fin { 0x80 } else { 0 }) | self.rsv.bits() | self.opcode.as_u8();
