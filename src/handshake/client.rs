@@ -72,6 +72,15 @@ pub struct Target {
 impl Target {
     /// Parses a `ws://host[:port]/path?query` or `wss://…` URL.
     ///
+    /// ```
+    /// use wsproto::handshake::Target;
+    ///
+    /// let target = Target::from_url("ws://localhost:9001/chat?room=1")?;
+    /// assert_eq!((target.host.as_str(), target.port, target.tls), ("localhost", 9001, false));
+    /// assert!(Target::from_url("http://localhost/").is_err()); // ws and wss only
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// A [`HandshakeError`] of kind [`Local`](crate::HandshakeErrorKind::Local)
