@@ -28,7 +28,7 @@
 //! | phase | sends | receives | leaves by |
 //! |---|---|---|---|
 //! | [`Pending`] (handshake) | the request (client) or the 101/rejection (server) | the response (client) or the request (server) | [`handshake::ClientHandshake::Open`], [`IncomingRequest::accept`](handshake::IncomingRequest::accept) |
-//! | [`Open`] | [`send_text`](Open::send_text), [`send_binary`](Open::send_binary), [`send_fragment`](Open::send_fragment), [`send_ping`](Open::send_ping), [`send_pong`](Open::send_pong), [`close`](Open::close); automatic pongs and close replies | everything | `close()` → [`Closing`]; the peer → [`RemoteClosing`] or [`Closed`] |
+//! | [`Open`] | [`send_text`](Open::send_text), [`send_binary`](Open::send_binary), [`send_fragment`](Open::send_fragment), [`send_ping`](Open::send_ping), [`send_pong`](Open::send_pong), [`close`](Open::close) (a server also [`send_binary_shared`](Open::send_binary_shared), [`send_text_shared`](Open::send_text_shared)); automatic pongs and close replies | everything | `close()` → [`Closing`]; the peer → [`RemoteClosing`] or [`Closed`] |
 //! | [`Closing`] | nothing (our close frame is queued) | data, pings, the peer's close | [`into_closed`](Closing::into_closed) / `next_phase` once the peer answers → [`Closed`] |
 //! | [`RemoteClosing`] | only [`close`](RemoteClosing::close), the reply | nothing more | `close()` → [`Closed`] |
 //! | [`Closed`] | nothing | nothing | write what is queued, close the transport |
