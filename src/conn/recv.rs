@@ -615,10 +615,8 @@ impl<R: Role> Engine<R> {
         let kind = self.inbound.msg.kind;
         if message_finished {
             let finished = self.inbound.msg.utf8.finish();
-            if kind == Some(MessageKind::Text) {
-                if finished.is_err() {
-                    return Err(self.fail(ProtocolErrorKind::InvalidUtf8.into()));
-                }
+            if kind == Some(MessageKind::Text) && finished.is_err() {
+                return Err(self.fail(ProtocolErrorKind::InvalidUtf8.into()));
             }
         }
         let msg = &mut self.inbound.msg;
