@@ -257,7 +257,7 @@ fn large_messages_in_reads_reuse_the_receive_buffer() {
             let input = client_frames(&text(size), binary, messages);
             let config = Config::default().with_max_receive_buffer(READ);
             let mut server = Open::<Server>::new(config, Vec::new());
-            let mut round = |server: &mut Open<Server>| {
+            let round = |server: &mut Open<Server>| {
                 let mut got = 0;
                 for piece in input.chunks(READ) {
                     server.receive(piece).unwrap();

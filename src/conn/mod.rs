@@ -116,11 +116,10 @@ impl<R: Role> Engine<R> {
 
     /// Fails the connection: queue the close frame (unless ours was sent
     /// before), stop reading.
-    fn fail(&mut self, err: ProtocolError) -> ProtocolError {
+    fn fail(&mut self, err: &ProtocolError) {
         // Nothing owed to the peer survives its protocol error.
         self.outbound.pending_pong = None;
         self.queue_close(&err.close_frame());
         self.transition(Input::Fail(err.clone()));
-        err
     }
 }

@@ -169,6 +169,7 @@ impl FrameHeader {
 
     /// Encodes the header in its minimal form; returns the buffer and the
     /// number of bytes used.
+    #[inline]
     pub fn encode(&self) -> ([u8; MAX_HEADER_LEN], usize) {
         let mut out = [0u8; MAX_HEADER_LEN];
         out[0] = (if self.fin { 0x80 } else { 0 }) | self.rsv.bits() | self.opcode.as_u8();
