@@ -19,7 +19,7 @@
 //! its own way (hyper as `hyper::ext::Protocol` in the request's
 //! extensions, h3 as `h3::ext::Protocol`). The server side takes its value
 //! as a parameter, and the client side leaves it to the caller (or to
-//! [`wsproto::hyper::connect_h2`](crate::hyper::connect_h2), which sets it).
+//! `wsproto::hyper::connect_h2` (the `hyper` feature), which sets it).
 //!
 //! Server:
 //!
