@@ -397,11 +397,16 @@ impl Future for UpgradeFuture {
             .open
             .take()
             .expect("UpgradeFuture polled after it completed");
-        let ws = WebSocketStream::from_open(TokioIo::new(upgraded), open, handover.config);
-        Poll::Ready(Ok(match handover.kind {
-            UpgradeKind::Http11 => ws,
-            UpgradeKind::ExtendedConnect => ws.drain_after_shutdown(),
-        }))
+        let mut config = handover.config;
+        if handover.kind == UpgradeKind::ExtendedConnect {
+            // One stream of an HTTP/2 connection: end it without a reset.
+            config.read_to_end_after_close = true;
+        }
+        Poll::Ready(Ok(WebSocketStream::from_open(
+            TokioIo::new(upgraded),
+            open,
+            config,
+        )))
     }
 }
 

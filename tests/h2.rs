@@ -5,6 +5,10 @@
 //! route serving HTTP/1.1 and HTTP/2; several WebSockets and plain
 //! requests sharing one connection; each bad extended CONNECT answered
 //! with its status; and a server that did not enable extended CONNECT.
+//! Then RFC 9220 (HTTP/3), which no HTTP/3 crate on crates.io can carry
+//! (see the README): both roles' handshake on `http` types, and the data
+//! phase on an in-memory stream standing for the request's HTTP/3 stream,
+//! ending without a reset.
 
 mod async_client;
 
@@ -266,4 +270,89 @@ async fn server_without_extended_connect_refuses() {
         .expect("refused in time")
         .expect_err("the server did not enable extended CONNECT");
     assert!(matches!(err, ConnectH2Error::Http(_)), "{err:?}");
+}
+
+/// RFC 9220: the client's HTTP/3 extended CONNECT, the server's 200, then
+/// both `WebSocketStream`s on an in-memory stream (a stand-in for the HTTP/3
+/// request stream), with permessage-deflate. The server reads to the
+/// client's end after the close, as it must on a multiplexed stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc9220_handshake_on_http_types_and_data_on_a_stream() {
+    use wsproto::handshake::Accept;
+    use wsproto::handshake::extended_connect::{self, PendingConnect};
+    use wsproto::stream::WebSocketStream;
+
+    let request = Request::get("wss://example.com/chat")
+        .version(Version::HTTP_3)
+        .header("sec-websocket-protocol", "chat")
+        .body(())
+        .unwrap();
+    let (pending, request) = PendingConnect::new(request, Config::default(), deflate()).unwrap();
+    assert_eq!(request.version(), Version::HTTP_3);
+    assert_eq!(request.method(), Method::CONNECT);
+    let (response, server) = extended_connect::upgrade(
+        &request,
+        Some(extended_connect::PROTOCOL),
+        Accept::new().subprotocol("chat"),
+        Config::default(),
+        deflate(),
+    )
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let client = pending.finish(&response).unwrap();
+    assert_eq!(client.subprotocol(), Some("chat"));
+
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let server_config = StreamConfig::default().with_read_to_end_after_close(true);
+    let mut server = WebSocketStream::from_open(server_io, server, server_config);
+    let server = tokio::spawn(async move {
+        use futures_util::StreamExt;
+        while let Some(Ok(message)) = server.next().await {
+            if (message.is_text() || message.is_binary()) && server.send(message).await.is_err() {
+                break;
+            }
+        }
+        server.into_inner()
+    });
+    let mut ws = WebSocketStream::from_open(client_io, client, StreamConfig::default());
+    async_client::echo_round_trips(&mut ws).await;
+    async_client::close_to_the_end(&mut ws).await;
+    // The server's stream ended only after the client had ended its side.
+    let mut server_io = tokio::time::timeout(STEP, server)
+        .await
+        .expect("the server ends")
+        .unwrap();
+    let mut rest = Vec::new();
+    use tokio::io::AsyncReadExt;
+    assert_eq!(server_io.read_to_end(&mut rest).await.unwrap(), 0);
+}
+
+/// With `read_to_end_after_close`, a server whose peer never ends its side
+/// gives up at the close timeout (paused time: no real waiting).
+#[tokio::test(start_paused = true)]
+async fn read_to_end_after_close_is_bounded_by_the_close_timeout() {
+    use futures_util::StreamExt;
+    use wsproto::stream::{Error, WebSocketStream};
+    use wsproto::{Client, Open, Server};
+
+    let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+    let config = StreamConfig::default().with_read_to_end_after_close(true);
+    let mut server = WebSocketStream::from_open(
+        server_io,
+        Open::<Server>::new(Config::default(), Vec::new()),
+        config,
+    );
+    // A client that closes but then never ends its side of the stream.
+    let client = Open::<Client>::new(Config::default(), Vec::new());
+    let mut closing = client.close(wsproto::CloseCode::NORMAL, "");
+    let mut client_io = client_io;
+    use tokio::io::AsyncWriteExt;
+    client_io.write_all(&closing.take_outgoing()).await.unwrap();
+    match server.next().await {
+        Some(Ok(Message::Close(_))) => {}
+        other => panic!("expected the close, got {other:?}"),
+    }
+    let end = server.next().await;
+    assert!(matches!(end, Some(Err(Error::CloseTimeout))), "{end:?}");
+    drop(client_io);
 }

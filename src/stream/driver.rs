@@ -61,7 +61,7 @@ enum Transport {
     /// The connection is over; shutting down our writing side.
     ShuttingDown,
     /// Shut down; reading until the peer ends its side too (see
-    /// `Driver::drain_after_shutdown`).
+    /// `StreamConfig::read_to_end_after_close`).
     Draining,
     /// Shut down.
     Done,
@@ -106,13 +106,6 @@ pub(crate) struct Driver<IO, R: Role> {
     /// transport) must be done.
     close_due: Option<Instant>,
     keepalive: Keepalive,
-    /// After our shutdown, read until the peer ends its side too (bounded by
-    /// the close timeout) before giving the transport up. Set for an
-    /// HTTP/2 stream (RFC 8441): a server that drops its stream while the
-    /// client's half is still open resets it (RST_STREAM), and the client
-    /// may see that reset as a failed write of its last frames. Over TCP
-    /// the server closes first (RFC 6455 §7.1.1) and does not wait.
-    drain_after_shutdown: bool,
 }
 
 impl<IO, R: Role> std::fmt::Debug for Driver<IO, R> {
@@ -145,13 +138,7 @@ impl<IO, R: Role> Driver<IO, R> {
             timer_at: None,
             close_due: None,
             keepalive: Keepalive::default(),
-            drain_after_shutdown: false,
         }
-    }
-
-    /// See the `drain_after_shutdown` field.
-    pub(crate) fn set_drain_after_shutdown(&mut self, drain: bool) {
-        self.drain_after_shutdown = drain;
     }
 
     pub(crate) fn get_ref(&self) -> &IO {
@@ -397,7 +384,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
         }
         if self.transport == Transport::Draining {
             // Received bytes are discarded once the connection is closed.
-            while self.drain_after_shutdown && !self.gave_up && !self.read_eof {
+            while self.config.read_to_end_after_close && !self.gave_up && !self.read_eof {
                 match self.poll_fill(cx) {
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(_)) => break,

@@ -193,14 +193,6 @@ impl<IO, R: Role> WebSocketStream<IO, R> {
         Self { driver }
     }
 
-    /// For a stream of an HTTP/2 (or HTTP/3) connection: after the close
-    /// handshake and our end of the stream, read until the peer ends its
-    /// end too, so that the stream closes without a reset.
-    pub(crate) fn drain_after_shutdown(mut self) -> Self {
-        self.driver.set_drain_after_shutdown(true);
-        self
-    }
-
     /// The transport.
     ///
     /// ```
