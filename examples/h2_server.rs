@@ -16,25 +16,25 @@
 //! only on an HTTP/2 connection it already has to the same origin whose
 //! SETTINGS enabled extended CONNECT, so load `https://ADDR/` first.
 
+#[path = "hyper_server.rs"]
+#[allow(dead_code)]
+mod hyper_server;
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
-use http::header::CONTENT_TYPE;
-use http::{HeaderValue, Method, StatusCode};
+use http::header::{CONTENT_TYPE, UPGRADE};
+use http::{HeaderValue, Method};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use wsproto::extensions::DeflateConfig;
-use wsproto::hyper::{UpgradedStream, Upgrader};
 
 const PAGE: &str = r#"<!doctype html>
 <meta charset="utf-8">
@@ -87,12 +87,10 @@ fn acceptor() -> std::io::Result<TlsAcceptor> {
 
 /// Serves every connection `listener` accepts, over TLS, each on its own
 /// task, counting WebSockets in `stats`; returns only when accepting fails.
+/// HTTP/1.1 and HTTP/2, and the WebSocket echo, are `hyper_server`'s.
 pub async fn run(listener: TcpListener, stats: Arc<Stats>) -> std::io::Result<()> {
     let acceptor = acceptor()?;
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3): without it no
-    // browser sends an extended CONNECT.
-    builder.http2().enable_connect_protocol();
+    let builder = hyper_server::http_builder();
     loop {
         let (tcp, _) = listener.accept().await?;
         let (acceptor, builder, stats) = (acceptor.clone(), builder.clone(), stats.clone());
@@ -101,8 +99,6 @@ pub async fn run(listener: TcpListener, stats: Arc<Stats>) -> std::io::Result<()
                 return;
             };
             let service = service_fn(move |request| handle(request, stats.clone()));
-            // auto::Builder picks HTTP/2 or HTTP/1.1 from the connection
-            // preface (which ALPN chose).
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
             if let Err(err) = connection.await {
                 eprintln!("http error: {err}");
@@ -111,60 +107,44 @@ pub async fn run(listener: TcpListener, stats: Arc<Stats>) -> std::io::Result<()
     }
 }
 
-/// Answers one request: `/ws` upgrades (either way), `/stats` the counters,
-/// anything else the page.
+/// Answers one request: `/ws` upgrades either way (counted, then answered
+/// by `hyper_server`), `/stats` the counters, anything else the page.
 async fn handle(
-    mut request: Request<Incoming>,
+    request: Request<Incoming>,
     stats: Arc<Stats>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     match request.uri().path() {
-        "/ws" => {}
+        "/ws" => {
+            let counter = if request.method() == Method::CONNECT {
+                Some(&stats.extended_connect)
+            } else if request.headers().contains_key(UPGRADE) {
+                Some(&stats.http1_upgrade)
+            } else {
+                None
+            };
+            let response = hyper_server::handle(request).await?;
+            // Counted once accepted: 101 over HTTP/1.1, 200 over HTTP/2.
+            if let Some(counter) = counter.filter(|_| response.status().as_u16() < 300) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(response)
+        }
         "/stats" => {
             let body = format!(
                 "{{\"extended_connect\":{},\"http1_upgrade\":{}}}",
                 stats.extended_connect.load(Ordering::SeqCst),
                 stats.http1_upgrade.load(Ordering::SeqCst)
             );
-            return Ok(with_type(body.into(), "application/json"));
+            Ok(with_type(body.into(), "application/json"))
         }
-        _ => return Ok(with_type(PAGE.into(), "text/html; charset=utf-8")),
-    }
-    let extended_connect = request.method() == Method::CONNECT;
-    let upgrader = Upgrader::new().deflate(DeflateConfig::default());
-    match upgrader.upgrade(&mut request) {
-        Ok((response, websocket)) => {
-            let counter = if extended_connect {
-                &stats.extended_connect
-            } else {
-                &stats.http1_upgrade
-            };
-            counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                match websocket.await {
-                    Ok(ws) => echo(ws).await,
-                    Err(err) => eprintln!("upgrade failed: {err}"),
-                }
-            });
-            Ok(response)
-        }
-        Err(err) => Ok(err.to_response()),
+        _ => Ok(with_type(PAGE.into(), "text/html; charset=utf-8")),
     }
 }
 
 fn with_type(body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body));
-    *response.status_mut() = StatusCode::OK;
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
-}
-
-/// Echoes until the peer closes.
-async fn echo(mut ws: UpgradedStream) {
-    while let Some(Ok(message)) = ws.next().await {
-        if (message.is_text() || message.is_binary()) && ws.feed(message).await.is_err() {
-            break;
-        }
-    }
 }

@@ -59,10 +59,7 @@ async fn main() -> std::io::Result<()> {
 /// [`handle`], because `tests/hyper.rs`, `tests/h2.rs` and
 /// `tests/python_interop.rs` include this file and run this very server.
 pub async fn run(listener: TcpListener) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // SETTINGS_ENABLE_CONNECT_PROTOCOL: without it, HTTP/2 clients never
-    // send an extended CONNECT (RFC 8441 §3).
-    builder.http2().enable_connect_protocol();
+    let builder = http_builder();
     loop {
         let (stream, _) = listener.accept().await?;
         let builder = builder.clone();
@@ -76,6 +73,17 @@ pub async fn run(listener: TcpListener) -> std::io::Result<()> {
             }
         });
     }
+}
+
+/// hyper-util's server for HTTP/1.1 and HTTP/2 on one connection (it tells
+/// them apart by the preface), with extended CONNECT announced: without
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL, HTTP/2 clients never send one (RFC
+/// 8441 §3). Serve with `serve_connection_with_upgrades`, or hyper would not
+/// hand an HTTP/1.1 connection over after the 101.
+pub fn http_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http2().enable_connect_protocol();
+    builder
 }
 
 /// Answers one request: a WebSocket upgrade or extended CONNECT with the

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use http::header::{
-    CONNECTION, CONTENT_LENGTH, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, TRANSFER_ENCODING, UPGRADE,
+    CONNECTION, CONTENT_LENGTH, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, TRANSFER_ENCODING, UPGRADE,
 };
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
 
@@ -254,16 +254,7 @@ impl Pending<Client> {
             HeaderValue::from_str(&key).map_err(|_| HandshakeError::local("invalid key"))?,
         );
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        let offers: Vec<String> = extensions
-            .iter()
-            .filter_map(|ext| ext.offer())
-            .map(|offer| offer.to_header_value())
-            .collect();
-        if !offers.is_empty() {
-            let value = HeaderValue::from_str(&offers.join(", "))
-                .map_err(|_| HandshakeError::local("invalid extension offer"))?;
-            headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
-        }
+        super::insert_offers(headers, &extensions)?;
         let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(b"GET ");

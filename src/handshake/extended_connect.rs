@@ -67,9 +67,7 @@
 //! ```
 
 use bytes::Bytes;
-use http::header::{
-    CONNECTION, HOST, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
-};
+use http::header::{CONNECTION, HOST, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
 use http::uri::{Scheme, Uri};
 use http::{HeaderValue, Method, Request, Response, Version};
 
@@ -364,16 +362,7 @@ impl PendingConnect {
             headers.remove(name);
         }
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        let offers: Vec<String> = extensions
-            .iter()
-            .filter_map(|ext| ext.offer())
-            .map(|offer| offer.to_header_value())
-            .collect();
-        if !offers.is_empty() {
-            let value = HeaderValue::from_str(&offers.join(", "))
-                .map_err(|_| HandshakeError::local("invalid extension offer"))?;
-            headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
-        }
+        super::insert_offers(headers, &extensions)?;
         let keys = OsRandomKeys::new()
             .map(Box::new)
             .map_err(|err| HandshakeError::local(err.to_string()))?;
@@ -442,6 +431,7 @@ mod tests {
     use crate::extensions::{DeflateConfig, PerMessageDeflate};
     use crate::{Event, HandshakeErrorKind};
     use http::StatusCode;
+    use http::header::SEC_WEBSOCKET_EXTENSIONS;
 
     /// A 200 response to an extended CONNECT.
     fn ok_response() -> Response<()> {

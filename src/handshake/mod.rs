@@ -90,6 +90,25 @@ pub(crate) fn extension_offers(headers: &HeaderMap) -> Result<Vec<ExtensionOffer
     Ok(offers)
 }
 
+/// Adds `Sec-WebSocket-Extensions` with the offers of `extensions` (RFC
+/// 6455 §9.1), if any of them offers, for both handshakes.
+pub(crate) fn insert_offers(
+    headers: &mut HeaderMap,
+    extensions: &[Box<dyn Extension>],
+) -> Result<(), HandshakeError> {
+    let offers: Vec<String> = extensions
+        .iter()
+        .filter_map(|ext| ext.offer())
+        .map(|offer| offer.to_header_value())
+        .collect();
+    if !offers.is_empty() {
+        let value = http::HeaderValue::from_str(&offers.join(", "))
+            .map_err(|_| HandshakeError::local("invalid extension offer"))?;
+        headers.insert(http::header::SEC_WEBSOCKET_EXTENSIONS, value);
+    }
+    Ok(())
+}
+
 /// Writes headers in HTTP/1.1 form.
 pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     for (name, value) in headers {
