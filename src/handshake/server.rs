@@ -500,17 +500,14 @@ pub(super) fn build_accept(
     supported: Vec<Box<dyn Extension>>,
 ) -> Result<(Response<()>, Negotiated), LocalError> {
     let mut response = Response::new(());
+    *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     if let Some(accept_value) = &validated.accept {
         headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
         headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
         headers.insert(SEC_WEBSOCKET_ACCEPT, accept_value.clone());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     }
-    *response.status_mut() = if validated.accept.is_some() {
-        StatusCode::SWITCHING_PROTOCOLS
-    } else {
-        StatusCode::OK
-    };
     let headers = response.headers_mut();
     if let Some(protocol) = &accept.subprotocol {
         // §4.2.2, /subprotocol/: "The value chosen MUST be derived from the
