@@ -377,6 +377,14 @@ impl PendingConnect {
     }
 
     /// The request as built by [`new`](Self::new).
+    ///
+    /// ```
+    /// use wsproto::handshake::extended_connect::PendingConnect;
+    /// let request = http::Request::get("ws://example.com/").body(())?;
+    /// let (pending, _) = PendingConnect::new(request, wsproto::Config::default(), Vec::new())?;
+    /// assert_eq!(pending.request().uri(), "http://example.com/");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn request(&self) -> &Request<()> {
         &self.request
     }
