@@ -1,5 +1,6 @@
 //! The Python-wsproto-style facade, client against server: the same event
-//! sequences and states as Python wsproto's `WSConnection`.
+//! sequences and states as Python wsproto's `WSConnection`, in whole-message
+//! mode (the per-frame default is covered by tests/python_wsproto/).
 
 use bytes::Bytes;
 use wsproto::CloseCode;
@@ -7,12 +8,17 @@ use wsproto::compat::events::{
     AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection, RejectData, Request,
     TextMessage,
 };
-use wsproto::compat::{ConnectionState, ConnectionType, Event, WSConnection};
+use wsproto::compat::{ConnectionState, ConnectionType, Event, ProtocolError, WSConnection};
+use wsproto::{Config, MessageMode};
+
+fn whole(kind: ConnectionType) -> WSConnection {
+    WSConnection::with_config(kind, Config::default().with_message_mode(MessageMode::Whole))
+}
 
 /// Delivers `bytes` to `to` in chunks of `chunk` and returns its events.
 fn deliver(to: &mut WSConnection, bytes: &[u8], chunk: usize) -> Vec<Event> {
     for piece in bytes.chunks(chunk.max(1)) {
-        to.receive_data(Some(piece));
+        to.receive_data(Some(piece)).unwrap();
     }
     to.events().collect()
 }
@@ -20,8 +26,8 @@ fn deliver(to: &mut WSConnection, bytes: &[u8], chunk: usize) -> Vec<Event> {
 /// A client and a server through the opening handshake, the client having
 /// offered the subprotocol "chat" and the server having selected it.
 fn open_pair(chunk: usize) -> (WSConnection, WSConnection) {
-    let mut client = WSConnection::new(ConnectionType::Client);
-    let mut server = WSConnection::new(ConnectionType::Server);
+    let mut client = whole(ConnectionType::Client);
+    let mut server = whole(ConnectionType::Server);
     assert_eq!(client.state(), ConnectionState::Connecting);
     assert_eq!(server.state(), ConnectionState::Connecting);
     let mut request = Request::new("example.com", "/chat?x=1");
@@ -212,7 +218,7 @@ fn a_rejection_with_a_body() {
     assert!(!body.body_finished);
     assert_eq!(client.state(), ConnectionState::Rejecting);
     // Without Content-Length the body ends with the transport.
-    client.receive_data(None);
+    client.receive_data(None).unwrap();
     let events: Vec<Event> = client.events().collect();
     assert_eq!(
         events,
@@ -242,11 +248,13 @@ fn a_rejection_without_a_body() {
             .send(Event::Request(Request::new("example.com", "/")))
             .unwrap();
         let events = deliver(&mut client, &bytes, chunk);
-        let [Event::RejectConnection(rejection)] = events.as_slice() else {
-            panic!("expected RejectConnection, got {events:?}");
+        // As h11 reports it: a body of length 0, ended at once.
+        let [Event::RejectConnection(rejection), Event::RejectData(end)] = events.as_slice() else {
+            panic!("expected RejectConnection and RejectData, got {events:?}");
         };
         assert_eq!(rejection.status_code, 400);
-        assert!(!rejection.has_body);
+        assert!(rejection.has_body);
+        assert_eq!(*end, RejectData::new(Bytes::new()));
         assert_eq!(client.state(), ConnectionState::Closed);
     }
     drop(client);
@@ -256,7 +264,7 @@ fn a_rejection_without_a_body() {
 fn the_transport_ending_is_close_1006_for_both_roles() {
     let (mut client, mut server) = open_pair(usize::MAX);
     for conn in [&mut client, &mut server] {
-        conn.receive_data(None);
+        conn.receive_data(None).unwrap();
         let events: Vec<Event> = conn.events().collect();
         let [Event::CloseConnection(close)] = events.as_slice() else {
             panic!("expected CloseConnection, got {events:?}");
@@ -269,16 +277,28 @@ fn the_transport_ending_is_close_1006_for_both_roles() {
 }
 
 #[test]
-fn a_bad_request_is_answered_for_the_application() {
+fn a_bad_request_reaches_the_application_with_its_rejection() {
     let mut server = WSConnection::new(ConnectionType::Server);
-    server.receive_data(Some(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    let err = server
+        .receive_data(Some(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
-    ));
+        ))
+        .unwrap_err();
+    let ProtocolError::Remote(err) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(server.events().count(), 0);
+    // As in Python: still connecting, so the hint can be sent.
+    assert_eq!(server.state(), ConnectionState::Connecting);
+    let response = server.send(err.event_hint.unwrap()).unwrap();
+    assert!(response.starts_with(b"HTTP/1.1 426 "), "{response:?}");
+    assert!(
+        String::from_utf8_lossy(&response)
+            .to_ascii_lowercase()
+            .contains("sec-websocket-version: 13")
+    );
     assert_eq!(server.state(), ConnectionState::Closed);
-    let response = server.data_to_send();
-    assert!(response.starts_with(b"HTTP/1.1 426 "));
 }
 
 /// Frames right behind the request (or the 101) must be reported as soon as

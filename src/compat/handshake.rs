@@ -553,7 +553,9 @@ fn server_error(err: &HandshakeError) -> RemoteProtocolError {
         }
         "missing or repeated Sec-WebSocket-Key" => "Missing header, 'Sec-WebSocket-Key'",
         "missing or repeated Host header" => "Missing header, 'Host'",
-        "malformed HTTP request" | "expected a request" | "invalid request-target" => {
+        // The core's own checks that Python does not make (the key's form,
+        // the HTTP version, the extension header's syntax) keep its words.
+        other if !(other.starts_with("Sec-WebSocket") || other.starts_with("HTTP version")) => {
             "Bad HTTP message"
         }
         other => {
@@ -566,7 +568,14 @@ fn server_error(err: &HandshakeError) -> RemoteProtocolError {
             );
         }
     };
-    RemoteProtocolError::reject(message)
+    // 400, or 431 for a head over the limits.
+    RemoteProtocolError::new(
+        message,
+        Some(Event::RejectConnection(RejectConnection {
+            status_code: err.status.as_u16(),
+            ..RejectConnection::default()
+        })),
+    )
 }
 
 /// A client's refusal of a 101 in Python's words.
