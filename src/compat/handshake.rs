@@ -305,6 +305,13 @@ impl H11Handshake {
                 }
             }
         }
+        // Python IDNA-encodes the host; we take the header value as given,
+        // so a non-ASCII host must come as its A-label ("xn--…").
+        if !request.host.is_ascii() {
+            return Err(LocalProtocolError::new(
+                "the host must be ASCII: pass its IDNA A-label (xn--…)",
+            ));
+        }
         let mut builder = http::Request::get(request.target.as_str())
             .header(HOST, HeaderValue::from_str(&request.host).map_err(|_| invalid("host"))?);
         if !request.subprotocols.is_empty() {
