@@ -12,7 +12,10 @@ use wsproto::compat::{ConnectionState, ConnectionType, Event, ProtocolError, WSC
 use wsproto::{Config, MessageMode};
 
 fn whole(kind: ConnectionType) -> WSConnection {
-    WSConnection::with_config(kind, Config::default().with_message_mode(MessageMode::Whole))
+    WSConnection::with_config(
+        kind,
+        Config::default().with_message_mode(MessageMode::Whole),
+    )
 }
 
 /// Delivers `bytes` to `to` in chunks of `chunk` and returns its events.

@@ -219,10 +219,11 @@ impl Connection {
             // reports it after the frames already received, if it still
             // reads; otherwise the facade does, as Python always does.
             if !self.ws.state().is_reading() {
-                self.events.push_back(Event::CloseConnection(CloseConnection {
-                    code: CloseCode::ABNORMAL_CLOSURE,
-                    reason: None,
-                }));
+                self.events
+                    .push_back(Event::CloseConnection(CloseConnection {
+                        code: CloseCode::ABNORMAL_CLOSURE,
+                        reason: None,
+                    }));
             }
             self.ws.receive_eof();
             self.eof = true;
@@ -338,8 +339,12 @@ pub(crate) trait Driven: Send + std::fmt::Debug {
     fn poll_event(&mut self) -> Result<Option<CoreEvent>, CoreProtocolError>;
     fn take_outgoing(&mut self) -> Bytes;
     fn close(&mut self, code: CloseCode, reason: &str);
-    fn send_fragment(&mut self, kind: MessageKind, data: &[u8], fin: bool)
-    -> Result<(), LocalError>;
+    fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), LocalError>;
     fn send_ping(&mut self, payload: &[u8]) -> Result<(), LocalError>;
     fn send_pong(&mut self, payload: &[u8]) -> Result<(), LocalError>;
     fn set_mask_source(&mut self, source: Box<dyn MaskKeySource>);

@@ -115,7 +115,9 @@ impl ExtensionRef {
 
     /// The extension, locked.
     pub fn lock(&self) -> MutexGuard<'_, dyn Extension + 'static> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The extension's name.
@@ -422,7 +424,10 @@ impl PerMessageDeflate {
 
     /// The window sizes an offer names (`None` when absent; a size
     /// without a value is ours), taking its `*_no_context_takeover` flags.
-    fn parse_params(&mut self, params: &str) -> Result<(Option<u8>, Option<u8>), InvalidWindowBits> {
+    fn parse_params(
+        &mut self,
+        params: &str,
+    ) -> Result<(Option<u8>, Option<u8>), InvalidWindowBits> {
         let mut client_bits = None;
         let mut server_bits = None;
         for bit in params.split(';').skip(1).map(str::trim) {
@@ -590,7 +595,7 @@ impl fmt::Display for PerMessageDeflate {
 /// assert_eq!(name, "permessage-deflate");
 /// assert_eq!(make().name(), name);
 /// ```
-pub static SUPPORTED_EXTENSIONS: &[(&str, fn() -> ExtensionRef)] = &[(
-    PerMessageDeflate::NAME,
-    || ExtensionRef::new(PerMessageDeflate::default()),
-)];
+pub static SUPPORTED_EXTENSIONS: &[(&str, fn() -> ExtensionRef)] =
+    &[(PerMessageDeflate::NAME, || {
+        ExtensionRef::new(PerMessageDeflate::default())
+    })];

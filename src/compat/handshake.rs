@@ -232,7 +232,9 @@ impl H11Handshake {
     fn apply(&mut self, stage: Stage, event: Event) -> (Stage, Result<Bytes, LocalProtocolError>) {
         match (stage, event) {
             (Stage::ClientIdle, Event::Request(request)) => match self.initiate(&request) {
-                Ok((pending, offered, bytes)) => (Stage::ClientPending { pending, offered }, Ok(bytes)),
+                Ok((pending, offered, bytes)) => {
+                    (Stage::ClientPending { pending, offered }, Ok(bytes))
+                }
                 Err(err) => (Stage::ClientIdle, Err(err)),
             },
             (Stage::ServerRequest(request, early), Event::AcceptConnection(accept)) => {
@@ -243,7 +245,8 @@ impl H11Handshake {
                 Event::RejectConnection(reject),
             ) => {
                 let _ = stage;
-                let status = StatusCode::from_u16(reject.status_code).unwrap_or(StatusCode::BAD_REQUEST);
+                let status =
+                    StatusCode::from_u16(reject.status_code).unwrap_or(StatusCode::BAD_REQUEST);
                 let body_len = (!reject.has_body).then_some(0);
                 let bytes = Bytes::from(response_head(status, &reject.headers, body_len));
                 if reject.has_body {
@@ -293,7 +296,8 @@ impl H11Handshake {
         &mut self,
         request: &Request,
     ) -> Result<(Pending<Client>, Vec<ExtensionRef>, Bytes), LocalProtocolError> {
-        let invalid = |what: &str| LocalProtocolError::new(format!("invalid {what} in the Request"));
+        let invalid =
+            |what: &str| LocalProtocolError::new(format!("invalid {what} in the Request"));
         let mut offered = Vec::new();
         for ext in &request.extensions {
             match ext {
@@ -312,8 +316,10 @@ impl H11Handshake {
                 "the host must be ASCII: pass its IDNA A-label (xn--…)",
             ));
         }
-        let mut builder = http::Request::get(request.target.as_str())
-            .header(HOST, HeaderValue::from_str(&request.host).map_err(|_| invalid("host"))?);
+        let mut builder = http::Request::get(request.target.as_str()).header(
+            HOST,
+            HeaderValue::from_str(&request.host).map_err(|_| invalid("host"))?,
+        );
         if !request.subprotocols.is_empty() {
             let value = HeaderValue::from_str(&request.subprotocols.join(", "))
                 .map_err(|_| invalid("subprotocol"))?;
@@ -386,12 +392,17 @@ impl H11Handshake {
         result.map_err(ProtocolError::from)
     }
 
-    fn feed(&mut self, stage: Stage, data: Option<&[u8]>) -> (Stage, Result<(), RemoteProtocolError>) {
+    fn feed(
+        &mut self,
+        stage: Stage,
+        data: Option<&[u8]>,
+    ) -> (Stage, Result<(), RemoteProtocolError>) {
         match (stage, data) {
             (Stage::ServerPending(pending), Some(data)) => match pending.receive(data) {
                 Ok(ServerHandshake::Pending(pending)) => (Stage::ServerPending(pending), Ok(())),
                 Ok(ServerHandshake::Request(request)) => {
-                    self.events.push_back(Event::Request(request_event(&request)));
+                    self.events
+                        .push_back(Event::Request(request_event(&request)));
                     (Stage::ServerRequest(request, BytesMut::new()), Ok(()))
                 }
                 Err(err) => (Stage::ServerFailed, Err(server_error(&err))),
@@ -400,7 +411,9 @@ impl H11Handshake {
                 early.extend_from_slice(data);
                 (Stage::ServerRequest(request, early), Ok(()))
             }
-            (Stage::ClientPending { pending, offered }, Some(data)) => self.response(pending, offered, data),
+            (Stage::ClientPending { pending, offered }, Some(data)) => {
+                self.response(pending, offered, data)
+            }
             (Stage::ClientRejected(mut rejected), data) => {
                 let outcome = match data {
                     Some(data) => rejected.receive(data),
@@ -444,11 +457,12 @@ impl H11Handshake {
         let status = response.status();
         if status != StatusCode::SWITCHING_PROTOCOLS {
             let informational = status.is_informational();
-            self.events.push_back(Event::RejectConnection(RejectConnection {
-                status_code: status.as_u16(),
-                headers: response.headers().clone(),
-                has_body: !informational,
-            }));
+            self.events
+                .push_back(Event::RejectConnection(RejectConnection {
+                    status_code: status.as_u16(),
+                    headers: response.headers().clone(),
+                    has_body: !informational,
+                }));
             if informational {
                 self.state = ConnectionState::Closed;
                 return (Stage::Done, Ok(()));
@@ -468,18 +482,29 @@ impl H11Handshake {
                 let negotiated: Vec<&str> = open.extensions().iter().map(|e| e.name()).collect();
                 let extensions = offered
                     .iter()
-                    .filter(|ext| negotiated.iter().any(|n| n.eq_ignore_ascii_case(&ext.name())))
+                    .filter(|ext| {
+                        negotiated
+                            .iter()
+                            .any(|n| n.eq_ignore_ascii_case(&ext.name()))
+                    })
                     .cloned()
                     .collect();
                 let mut extra_headers = response.headers().clone();
-                for name in [CONNECTION, UPGRADE, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_EXTENSIONS] {
+                for name in [
+                    CONNECTION,
+                    UPGRADE,
+                    SEC_WEBSOCKET_ACCEPT,
+                    SEC_WEBSOCKET_PROTOCOL,
+                    SEC_WEBSOCKET_EXTENSIONS,
+                ] {
                     extra_headers.remove(name);
                 }
-                self.events.push_back(Event::AcceptConnection(AcceptConnection {
-                    subprotocol: open.subprotocol().map(str::to_owned),
-                    extensions,
-                    extra_headers,
-                }));
+                self.events
+                    .push_back(Event::AcceptConnection(AcceptConnection {
+                        subprotocol: open.subprotocol().map(str::to_owned),
+                        extensions,
+                        extra_headers,
+                    }));
                 let ws = WebSocket::from(open);
                 self.connection = Some(Connection::from_core(ConnectionType::Client, Box::new(ws)));
                 self.state = ConnectionState::Open;
@@ -493,7 +518,8 @@ impl H11Handshake {
     /// an empty last piece.
     fn rejected_body(&mut self, mut rejected: Rejected) -> Stage {
         if !rejected.has_body() {
-            self.events.push_back(Event::RejectData(RejectData::new(Bytes::new())));
+            self.events
+                .push_back(Event::RejectData(RejectData::new(Bytes::new())));
             self.state = ConnectionState::Closed;
             return Stage::Done;
         }
@@ -505,7 +531,8 @@ impl H11Handshake {
                 }));
             }
             if piece.body_finished {
-                self.events.push_back(Event::RejectData(RejectData::new(Bytes::new())));
+                self.events
+                    .push_back(Event::RejectData(RejectData::new(Bytes::new())));
                 self.state = ConnectionState::Closed;
                 return Stage::Done;
             }
@@ -600,11 +627,18 @@ fn client_error(
             .to_owned()
     };
     let message = match &*err.reason {
-        "response Upgrade header lacks \"websocket\"" => "Missing header, 'Upgrade: websocket'".to_owned(),
-        "response Connection header lacks \"Upgrade\"" => "Missing header, 'Connection: Upgrade'".to_owned(),
+        "response Upgrade header lacks \"websocket\"" => {
+            "Missing header, 'Upgrade: websocket'".to_owned()
+        }
+        "response Connection header lacks \"Upgrade\"" => {
+            "Missing header, 'Connection: Upgrade'".to_owned()
+        }
         "Sec-WebSocket-Accept does not match the key" => "Bad accept token".to_owned(),
         "server selected a subprotocol that was not offered" => {
-            format!("unrecognized subprotocol {}", header(SEC_WEBSOCKET_PROTOCOL))
+            format!(
+                "unrecognized subprotocol {}",
+                header(SEC_WEBSOCKET_PROTOCOL)
+            )
         }
         "server accepted an extension that was not offered (or twice)" => {
             let names: Vec<String> = offered.iter().map(ExtensionRef::name).collect();

@@ -10,9 +10,9 @@ mod helpers;
 mod test_client;
 mod test_connection;
 mod test_extensions;
-// mod test_frame_protocol;
+mod test_frame_protocol;
 mod test_handshake;
-// mod test_permessage_deflate;
+mod test_permessage_deflate;
 mod test_server;
 
 /// Python tests with nothing to test here, and why.

@@ -22,7 +22,10 @@ fn test_connection_request() {
     assert_eq!(request.target.as_deref(), Some("/"));
     assert_eq!(request.normed("connection").as_deref(), Some("Upgrade"));
     assert_eq!(request.normed("host").as_deref(), Some("localhost"));
-    assert_eq!(request.normed("sec-websocket-version").as_deref(), Some("13"));
+    assert_eq!(
+        request.normed("sec-websocket-version").as_deref(),
+        Some("13")
+    );
     assert_eq!(request.normed("upgrade").as_deref(), Some("websocket"));
     assert!(request.normed("sec-websocket-key").is_some());
 }
@@ -149,7 +152,10 @@ fn remote_message(result: Result<Vec<Event>, ProtocolError>) -> String {
 #[test]
 fn test_handshake() {
     let events = make_handshake(101, &UPGRADE, &[], Vec::new(), true).unwrap();
-    assert_eq!(events, [Event::AcceptConnection(AcceptConnection::default())]);
+    assert_eq!(
+        events,
+        [Event::AcceptConnection(AcceptConnection::default())]
+    );
 }
 
 #[test]
@@ -196,7 +202,10 @@ fn test_handshake_response_broken_upgrade_header() {
         let mut headers = vec![("connection", "Upgrade")];
         headers.extend(extra_headers);
         let result = make_handshake(101, &headers, &[], Vec::new(), true);
-        assert_eq!(remote_message(result), "Missing header, 'Upgrade: websocket'");
+        assert_eq!(
+            remote_message(result),
+            "Missing header, 'Upgrade: websocket'"
+        );
     }
 }
 

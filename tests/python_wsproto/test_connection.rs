@@ -86,14 +86,22 @@ fn test_abnormal_closure() {
 #[test]
 fn test_close_whilst_closing() {
     let mut client = Connection::new(ConnectionType::Client, Vec::new(), b"");
-    client.send(CloseConnection::new(CloseCode::NORMAL)).unwrap();
-    assert!(client.send(CloseConnection::new(CloseCode::NORMAL)).is_err());
+    client
+        .send(CloseConnection::new(CloseCode::NORMAL))
+        .unwrap();
+    assert!(
+        client
+            .send(CloseConnection::new(CloseCode::NORMAL))
+            .is_err()
+    );
 }
 
 #[test]
 fn test_send_after_close() {
     let mut client = Connection::new(ConnectionType::Client, Vec::new(), b"");
-    client.send(CloseConnection::new(CloseCode::NORMAL)).unwrap();
+    client
+        .send(CloseConnection::new(CloseCode::NORMAL))
+        .unwrap();
     assert!(client.send(TextMessage::new("")).is_err());
 }
 

@@ -40,9 +40,7 @@ fn test_host_encoding() {
     assert!(client.send(Request::new("芝士汉堡", "/")).is_err());
     let mut client = H11Handshake::new(ConnectionType::Client);
     let mut server = H11Handshake::new(ConnectionType::Server);
-    let data = client
-        .send(Request::new("xn--7ks3rz39bh7u", "/"))
-        .unwrap();
+    let data = client.send(Request::new("xn--7ks3rz39bh7u", "/")).unwrap();
     assert!(
         String::from_utf8_lossy(&data)
             .to_ascii_lowercase()

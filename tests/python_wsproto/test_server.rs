@@ -15,7 +15,10 @@ fn make_connection_request(
     method: &str,
 ) -> Result<Request, ProtocolError> {
     let mut server = WSConnection::new(ConnectionType::Server);
-    server.receive_data(Some(&head(&format!("{method} / HTTP/1.1"), request_headers)))?;
+    server.receive_data(Some(&head(
+        &format!("{method} / HTTP/1.1"),
+        request_headers,
+    )))?;
     match server.events().next() {
         Some(Event::Request(request)) => Ok(request),
         other => panic!("expected a Request, got {other:?}"),
@@ -293,7 +296,10 @@ fn test_handshake_with_extension_params() {
         None,
         vec![ext],
     );
-    assert_eq!(fake.lock().unwrap().offered.as_deref(), Some(offer.as_str()));
+    assert_eq!(
+        fake.lock().unwrap().offered.as_deref(),
+        Some(offer.as_str())
+    );
     assert_eq!(
         response.normed("sec-websocket-extensions"),
         Some(format!("{}; {accepted_params}", FakeExtension::NAME))
