@@ -6,6 +6,7 @@
 //! test says so in a `DIFFERS:` comment; tests of Python internals with no
 //! counterpart here are listed, with the reason, in `NOT_PORTED` below.
 
+mod differential;
 mod helpers;
 mod test_client;
 mod test_connection;
