@@ -919,8 +919,13 @@ impl Inflater {
             let result = inflate(state, &input[at..], &mut buf, miniz_oxide::MZFlush::Sync);
             at += result.bytes_consumed;
             out.extend_from_slice(&buf[..result.bytes_written]);
-            assert!(result.status.is_ok(), "a compressed frame does not inflate: {result:?}");
-            if at == input.len() && result.bytes_written < buf.len() {
+            // `Buf` only says there was nothing to do.
+            let stuck = result.status == Err(miniz_oxide::MZError::Buf);
+            assert!(
+                stuck || result.status.is_ok(),
+                "a compressed frame does not inflate: {result:?}"
+            );
+            if stuck || (at == input.len() && result.bytes_written < buf.len()) {
                 return out;
             }
         }
