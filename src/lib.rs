@@ -158,3 +158,9 @@ pub use handshake::Pending;
 pub use keys::{FixedKey, MaskKeySource, OsRandomKeys, RandomnessError};
 pub use phase::{Closed, Closing, Connection, Open, RemoteClosing, WebSocket};
 pub use role::{Client, Role, Server};
+
+// docs/PORTING-FROM-PYTHON.md: its code blocks are compiled (and, unless
+// marked `no_run`, run) as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/PORTING-FROM-PYTHON.md")]
+pub struct PortingFromPython;

@@ -273,6 +273,12 @@ impl Connection {
         std::iter::from_fn(move || self.events.pop_front().or_else(|| self.poll()))
     }
 
+    /// The next event: `events().next()` without holding the borrow, so
+    /// that the loop body can `send`.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front().or_else(|| self.poll())
+    }
+
     /// Decodes the next event and applies Python's transitions to it.
     fn poll(&mut self) -> Option<Event> {
         let event = match self.ws.poll_event() {

@@ -214,6 +214,12 @@ impl H11Handshake {
         self.events.drain(..)
     }
 
+    /// The next event, without holding a borrow (see
+    /// [`WSConnection::next_event`](super::WSConnection::next_event)).
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
     /// Applies a handshake event and returns the bytes to write.
     ///
     /// # Errors

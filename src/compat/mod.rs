@@ -237,6 +237,26 @@ impl WSConnection {
         handshake.chain(connection.into_iter().flatten())
     }
 
+    /// The next pending event: `events().next()` without holding the
+    /// borrow, so that the loop body can `send`.
+    ///
+    /// ```
+    /// use wsproto::compat::{events::*, ConnectionType, Event, WSConnection};
+    /// let mut client = WSConnection::new(ConnectionType::Client);
+    /// let mut server = WSConnection::new(ConnectionType::Server);
+    /// server.receive_data(Some(&client.send(Request::new("a", "/"))?))?;
+    /// while let Some(event) = server.next_event() {
+    ///     if let Event::Request(_) = event {
+    ///         client.receive_data(Some(&server.send(AcceptConnection::default())?))?;
+    ///     }
+    /// }
+    /// assert!(matches!(client.next_event(), Some(Event::AcceptConnection(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events().next()
+    }
+
     fn take_connection(&mut self) {
         if self.connection.is_none() {
             self.connection = self.handshake.take_connection();
