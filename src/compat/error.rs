@@ -53,8 +53,9 @@ pub struct RemoteProtocolError {
     /// What went wrong.
     pub message: Cow<'static, str>,
     /// The event to send in answer, if any: a [`RejectConnection`] with the
-    /// status that fits the fault.
-    pub event_hint: Option<Event>,
+    /// status that fits the fault (boxed, to keep the error small; `send`
+    /// takes it as it is).
+    pub event_hint: Option<Box<Event>>,
 }
 
 impl RemoteProtocolError {
@@ -62,7 +63,7 @@ impl RemoteProtocolError {
     pub fn new(message: impl Into<Cow<'static, str>>, event_hint: Option<Event>) -> Self {
         Self {
             message: message.into(),
-            event_hint,
+            event_hint: event_hint.map(Box::new),
         }
     }
 

@@ -352,6 +352,13 @@ impl Event {
     }
 }
 
+impl From<Box<Event>> for Event {
+    /// A boxed event, such as [`RemoteProtocolError::event_hint`](super::RemoteProtocolError::event_hint).
+    fn from(event: Box<Event>) -> Self {
+        *event
+    }
+}
+
 macro_rules! into_event {
     ($($name:ident),*) => {$(
         impl From<$name> for Event {

@@ -189,7 +189,7 @@ impl Bound {
     }
 
     /// For the handshake: the transform comes with negotiation.
-    pub(crate) fn new(ext: &ExtensionRef) -> Box<dyn CoreExtension> {
+    pub(crate) fn boxed(ext: &ExtensionRef) -> Box<dyn CoreExtension> {
         Box::new(Self::unbound(ext))
     }
 
@@ -586,6 +586,9 @@ impl fmt::Display for PerMessageDeflate {
     }
 }
 
+/// Makes a fresh extension (the class in Python's map).
+pub type ExtensionMaker = fn() -> ExtensionRef;
+
 /// Every extension the facade implements, by name, with a maker for a
 /// fresh one (Python's name-to-class map).
 ///
@@ -595,7 +598,6 @@ impl fmt::Display for PerMessageDeflate {
 /// assert_eq!(name, "permessage-deflate");
 /// assert_eq!(make().name(), name);
 /// ```
-pub static SUPPORTED_EXTENSIONS: &[(&str, fn() -> ExtensionRef)] =
-    &[(PerMessageDeflate::NAME, || {
-        ExtensionRef::new(PerMessageDeflate::default())
-    })];
+pub static SUPPORTED_EXTENSIONS: &[(&str, ExtensionMaker)] = &[(PerMessageDeflate::NAME, || {
+    ExtensionRef::new(PerMessageDeflate::default())
+})];

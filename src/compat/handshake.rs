@@ -335,7 +335,7 @@ impl H11Handshake {
         for (name, value) in &request.extra_headers {
             req.headers_mut().append(name, value.clone());
         }
-        let bounds = offered.iter().map(Bound::new).collect();
+        let bounds = offered.iter().map(Bound::boxed).collect();
         let (pending, bytes) = Pending::<Client>::new(req, self.config.clone(), bounds)
             .map_err(|err| LocalProtocolError::new(err.reason))?;
         Ok((pending, offered, bytes))
@@ -355,7 +355,7 @@ impl H11Handshake {
             let err = LocalProtocolError::new(format!("unexpected subprotocol {name}"));
             return (Stage::ServerRequest(request, early), Err(err));
         }
-        request.supported = accept.extensions.iter().map(Bound::new).collect();
+        request.supported = accept.extensions.iter().map(Bound::boxed).collect();
         let mut options = Accept::new();
         options.subprotocol = accept.subprotocol;
         options.headers = accept.extra_headers;
@@ -690,7 +690,7 @@ pub fn server_extensions_handshake(
         .filter_map(|offer| ExtensionOffer::parse_header(offer).ok())
         .flatten()
         .collect();
-    negotiate(&offers, supported.iter().map(Bound::new).collect()).1
+    negotiate(&offers, supported.iter().map(Bound::boxed).collect()).1
 }
 
 /// Python's other name for [`server_extensions_handshake`].

@@ -23,8 +23,8 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 use wsproto::compat::events::{
-    AcceptConnection, BytesMessage, CloseConnection, Ping, Pong, RejectConnection,
-    RejectData, Request, TextMessage,
+    AcceptConnection, BytesMessage, CloseConnection, Ping, Pong, RejectConnection, RejectData,
+    Request, TextMessage,
 };
 use wsproto::compat::extensions::{Extension, ExtensionRef, PerMessageDeflate};
 use wsproto::compat::{
@@ -161,10 +161,22 @@ fn accept_event(extra: Value) -> Value {
 fn deflate_sets() -> Vec<(&'static str, Value)> {
     vec![
         ("default", json!({})),
-        ("client_no_context_takeover", json!({"client_no_context_takeover": true})),
-        ("server_no_context_takeover", json!({"server_no_context_takeover": true})),
-        ("client_max_window_bits=9", json!({"client_max_window_bits": 9})),
-        ("server_max_window_bits=10", json!({"server_max_window_bits": 10})),
+        (
+            "client_no_context_takeover",
+            json!({"client_no_context_takeover": true}),
+        ),
+        (
+            "server_no_context_takeover",
+            json!({"server_no_context_takeover": true}),
+        ),
+        (
+            "client_max_window_bits=9",
+            json!({"client_max_window_bits": 9}),
+        ),
+        (
+            "server_max_window_bits=10",
+            json!({"server_max_window_bits": 10}),
+        ),
         (
             "all",
             json!({"client_no_context_takeover": true, "client_max_window_bits": 12,
@@ -385,7 +397,11 @@ fn server_scripts() -> Vec<Value> {
             "Sec-WebSocket-Extensions: permessage-deflate; {}",
             our_deflate(&params).offer().unwrap()
         );
-        let inbound = compressed_from_peer(&params, true, &["compress me please, ".repeat(4).as_str(), "again and again"]);
+        let inbound = compressed_from_peer(
+            &params,
+            true,
+            &["compress me please, ".repeat(4).as_str(), "again and again"],
+        );
         scripts.push(script(
             &format!("server: permessage-deflate, {name}"),
             "server",
@@ -562,7 +578,10 @@ fn client_scripts() -> Vec<Value> {
     for (name, bad) in [
         ("masked frame", frame(true, 0x81, b"hi")),
         ("reserved opcode", f(0x8b, b"")),
-        ("invalid UTF-8 across frames", [f(0x01, b"\xe2\x82"), f(0x80, b"\x28")].concat()),
+        (
+            "invalid UTF-8 across frames",
+            [f(0x01, b"\xe2\x82"), f(0x80, b"\x28")].concat(),
+        ),
         ("control frame over 125 bytes", {
             let mut bytes = vec![0x89, 126, 0, 126];
             bytes.extend(vec![b'x'; 126]);
@@ -570,8 +589,14 @@ fn client_scripts() -> Vec<Value> {
         }),
         ("close code 999", f(0x88, &close_payload(999, ""))),
         ("close reason not UTF-8", f(0x88, &[0x03, 0xe8, 0xff])),
-        ("data frame inside a message", [f(0x01, b"a"), f(0x81, b"b")].concat()),
-        ("non-minimal length", [&[0x81u8, 126, 0, 5][..], b"hello"].concat()),
+        (
+            "data frame inside a message",
+            [f(0x01, b"a"), f(0x81, b"b")].concat(),
+        ),
+        (
+            "non-minimal length",
+            [&[0x81u8, 126, 0, 5][..], b"hello"].concat(),
+        ),
     ] {
         scripts.push(script(
             &format!("client: protocol error, {name}"),
@@ -595,7 +620,11 @@ fn client_scripts() -> Vec<Value> {
         );
         let answer = server_ext.accept(&offer).unwrap();
         let header = format!("Sec-WebSocket-Extensions: permessage-deflate; {answer}");
-        let inbound = compressed_from_peer(&params, false, &["server says hello, hello, hello", "and more"]);
+        let inbound = compressed_from_peer(
+            &params,
+            false,
+            &["server says hello, hello, hello", "and more"],
+        );
         scripts.push(script(
             &format!("client: permessage-deflate, {name}"),
             "client",
@@ -629,7 +658,10 @@ fn headers_from(list: Option<&Value>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for pair in list.and_then(Value::as_array).into_iter().flatten() {
         let name = HeaderName::from_bytes(pair[0].as_str().unwrap().as_bytes()).unwrap();
-        headers.append(name, HeaderValue::from_str(pair[1].as_str().unwrap()).unwrap());
+        headers.append(
+            name,
+            HeaderValue::from_str(pair[1].as_str().unwrap()).unwrap(),
+        );
     }
     headers
 }
@@ -676,7 +708,11 @@ fn event_json(event: &Event) -> Value {
 
 fn make_event(spec: &Value, deflate: Option<&Value>) -> Event {
     let extensions = || deflate.map(|p| ExtensionRef::new(our_deflate(p)));
-    let data_fin = || spec.get("message_finished").and_then(Value::as_bool).unwrap_or(true);
+    let data_fin = || {
+        spec.get("message_finished")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    };
     match spec["type"].as_str().unwrap() {
         "Request" => {
             let mut request = Request::new(
@@ -695,7 +731,10 @@ fn make_event(spec: &Value, deflate: Option<&Value>) -> Event {
             request.into()
         }
         "AcceptConnection" => AcceptConnection {
-            subprotocol: spec.get("subprotocol").and_then(Value::as_str).map(str::to_owned),
+            subprotocol: spec
+                .get("subprotocol")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             extensions: extensions().into_iter().collect(),
             extra_headers: headers_from(spec.get("extra_headers")),
         }
@@ -727,7 +766,10 @@ fn make_event(spec: &Value, deflate: Option<&Value>) -> Event {
         "Pong" => Pong::new(unhex(spec["payload"].as_str().unwrap_or(""))).into(),
         "CloseConnection" => CloseConnection {
             code: CloseCode(spec["code"].as_u64().unwrap() as u16),
-            reason: spec.get("reason").and_then(Value::as_str).map(str::to_owned),
+            reason: spec
+                .get("reason")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }
         .into(),
         other => panic!("unknown event type {other}"),
@@ -763,13 +805,11 @@ fn run_ours(script: &Value) -> Value {
             match conn.send(make_event(spec, deflate)) {
                 Ok(bytes) => {
                     if spec["type"] == "Request" {
-                        key = String::from_utf8_lossy(&bytes)
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .starts_with("sec-websocket-key:")
-                                    .then(|| l.split_once(':').unwrap().1.trim().to_owned())
-                            });
+                        key = String::from_utf8_lossy(&bytes).lines().find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .starts_with("sec-websocket-key:")
+                                .then(|| l.split_once(':').unwrap().1.trim().to_owned())
+                        });
                     }
                     out = json!(hex(&bytes));
                 }
@@ -788,8 +828,10 @@ fn run_ours(script: &Value) -> Value {
                 Ok(()) => {}
                 Err(ProtocolError::Local(_)) => error = json!("local"),
                 Err(ProtocolError::Remote(err)) => {
-                    error = match &err.event_hint {
-                        Some(Event::RejectConnection(r)) => json!(format!("remote:{}", r.status_code)),
+                    error = match err.event_hint.as_deref() {
+                        Some(Event::RejectConnection(r)) => {
+                            json!(format!("remote:{}", r.status_code))
+                        }
                         _ => json!("remote"),
                     }
                 }
@@ -938,8 +980,14 @@ fn parse_frame(bytes: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
     let (&first, &second) = (bytes.first()?, bytes.get(1)?);
     let masked = second & 0x80 != 0;
     let (len, mut at) = match second & 0x7f {
-        126 => (usize::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?)), 4),
-        127 => (usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?, 10),
+        126 => (
+            usize::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?)),
+            4,
+        ),
+        127 => (
+            usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?,
+            10,
+        ),
         len => (usize::from(len), 2),
     };
     let key: Option<[u8; 4]> = if masked {
@@ -1049,7 +1097,10 @@ fn the_facade_agrees_with_python_wsproto() {
     let Some(python) = python::python() else {
         return;
     };
-    let scripts: Vec<Value> = server_scripts().into_iter().chain(client_scripts()).collect();
+    let scripts: Vec<Value> = server_scripts()
+        .into_iter()
+        .chain(client_scripts())
+        .collect();
     let theirs = run_python(python, &scripts);
     assert_eq!(theirs.len(), scripts.len());
     let mut differences = Vec::new();

@@ -131,7 +131,7 @@ fn test_connection_request_bad_version_header() {
         let mut headers = HeaderMap::new();
         headers.insert("Sec-WebSocket-Version", HeaderValue::from_static("13"));
         assert_eq!(
-            err.event_hint,
+            err.event_hint.map(|hint| *hint),
             Some(Event::RejectConnection(RejectConnection {
                 headers,
                 status_code: 426,
