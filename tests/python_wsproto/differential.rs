@@ -266,6 +266,16 @@ fn server_scripts() -> Vec<Value> {
             ],
         ),
         script(
+            "server: a frame right behind the request",
+            "server",
+            None,
+            vec![
+                receive(&[request_bytes(&[]), t(0x81, b"early")].concat()),
+                accept_event(json!({})),
+                receive(&t(0x81, b"later")),
+            ],
+        ),
+        script(
             "server: rejected with a body",
             "server",
             None,
@@ -310,7 +320,7 @@ fn server_scripts() -> Vec<Value> {
             )],
         ),
         script(
-            "server: POST, missing key, garbage",
+            "server: POST",
             "server",
             None,
             vec![receive(
@@ -387,6 +397,7 @@ fn server_scripts() -> Vec<Value> {
                 receive(&request_bytes(&[])),
                 accept_event(json!({})),
                 receive(&bad),
+                text("after the error", true),
                 close(1002, Some("protocol error")),
                 receive(&t(0x88, &close_payload(1002, ""))),
             ],
@@ -606,6 +617,7 @@ fn client_scripts() -> Vec<Value> {
                 request_event(json!({})),
                 receive(&response_101(&[])),
                 receive(&bad),
+                text("after the error", true),
                 close(1002, Some("protocol error")),
                 receive(&f(0x88, &close_payload(1002, ""))),
                 eof(),
@@ -1038,23 +1050,37 @@ const DIFFERENCES: &[(&str, usize, &str)] = &[
          enum member means \"no code\"); we send a close without a code",
     ),
     (
+        "server: a frame right behind the request",
+        1,
+        "PYTHON BUG: H11Handshake._accept makes the Connection without the \
+         bytes h11 holds after the request, so the early frame is lost; we \
+         report it when the connection opens",
+    ),
+    (
         "server: protocol error, invalid UTF-8",
-        3,
+        4,
         "CHOICE: after a protocol error our close frame, with the error's \
          code (1007), is already queued; the application's close (here 1002) \
          sends that one. Python sends whatever the application asks",
     ),
     (
         "client: protocol error, invalid UTF-8 across frames",
-        3,
+        4,
         "CHOICE: as above, 1007",
     ),
     (
         "client: protocol error, close reason not UTF-8",
-        3,
+        4,
         "CHOICE: as above, 1007",
     ),
 ];
+
+/// In every protocol-error script, the step that sends a message after
+/// the error. CHOICE: Python's state is still OPEN, so it sends it; RFC
+/// 6455 §7.1.7 says an endpoint that fails the connection "MUST NOT
+/// continue to attempt to process data (including a responding Close
+/// frame)" beyond the close, so ours refuses (LocalProtocolError).
+const SEND_AFTER_ERROR_STEP: usize = 3;
 
 /// Fragmented compressed sends: we flush each fragment so that it can be
 /// inflated on arrival; Python keeps the first fragment's bytes in zlib
@@ -1121,6 +1147,13 @@ fn the_facade_agrees_with_python_wsproto() {
                 normalize_step(b, &mut theirs_inflater),
             );
             if a == b {
+                continue;
+            }
+            if name.contains(": protocol error, ")
+                && i == SEND_AFTER_ERROR_STEP
+                && a["error"] == "local"
+                && !b["out"].is_null()
+            {
                 continue;
             }
             if name.starts_with("server: permessage-deflate")
