@@ -75,6 +75,28 @@ pub type UpgradedStream = WebSocketStream<TokioIo<Upgraded>, Server>;
 /// future of the stream. The response's body type is any `Default` one
 /// (`Full<Bytes>`, `Empty<Bytes>`, axum's `Body`…).
 ///
+/// ```
+/// use http_body_util::Full;
+/// use hyper::body::{Bytes, Incoming};
+/// use hyper::{Request, Response};
+///
+/// async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+///     match wsproto::hyper::upgrade(&mut request) {
+///         Ok((response, websocket)) => {
+///             tokio::spawn(async move {
+///                 if let Ok(ws) = websocket.await {
+///                     // run the connection
+///                     # drop(ws);
+///                 }
+///             });
+///             Ok(response)
+///         }
+///         Err(err) => Ok(err.to_response()),
+///     }
+/// }
+/// # let _ = hyper::service::service_fn(handle);
+/// ```
+///
 /// # Errors
 ///
 /// See [`UpgradeError`]; [`UpgradeError::to_response`] is the answer to send.
@@ -98,6 +120,13 @@ pub struct Upgrader {
 
 impl Upgrader {
     /// No subprotocol, no extension, default settings.
+    ///
+    /// ```
+    /// use wsproto::hyper::Upgrader;
+    ///
+    /// let upgrader = Upgrader::new(); // what `wsproto::hyper::upgrade` uses
+    /// # let _ = upgrader;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -106,6 +135,13 @@ impl Upgrader {
     /// the client offered (in its order of preference, RFC 6455 §4.1) that
     /// is in this list; none when there is no match, and the client then
     /// decides whether to go on.
+    ///
+    /// ```
+    /// use wsproto::hyper::Upgrader;
+    ///
+    /// let upgrader = Upgrader::new().protocols(["graphql-transport-ws", "graphql-ws"]);
+    /// # let _ = upgrader;
+    /// ```
     pub fn protocols<I>(mut self, protocols: I) -> Self
     where
         I: IntoIterator,
@@ -116,24 +152,57 @@ impl Upgrader {
     }
 
     /// The protocol settings: limits, message mode, automatic replies.
+    ///
+    /// ```
+    /// use wsproto::{Config, MessageMode};
+    /// use wsproto::hyper::Upgrader;
+    ///
+    /// let upgrader = Upgrader::new().config(Config::default().with_message_mode(MessageMode::Streaming));
+    /// # let _ = upgrader;
+    /// ```
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
         self
     }
 
     /// The adapter's settings: timeouts, keepalive, back-pressure.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wsproto::hyper::Upgrader;
+    /// use wsproto::stream::StreamConfig;
+    ///
+    /// let upgrader = Upgrader::new().stream_config(StreamConfig::default().with_close_timeout(Duration::from_secs(1)));
+    /// # let _ = upgrader;
+    /// ```
     pub fn stream_config(mut self, config: StreamConfig) -> Self {
         self.stream_config = config;
         self
     }
 
     /// Supports an extension: it is negotiated from the client's offers.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::hyper::Upgrader;
+    ///
+    /// let upgrader = Upgrader::new().extension(PerMessageDeflate::new(DeflateConfig::default()));
+    /// # let _ = upgrader;
+    /// ```
     pub fn extension(mut self, extension: impl Extension + 'static) -> Self {
         self.extensions.push(Box::new(extension));
         self
     }
 
     /// Supports permessage-deflate (RFC 7692) with `config`.
+    ///
+    /// ```
+    /// use wsproto::extensions::DeflateConfig;
+    /// use wsproto::hyper::Upgrader;
+    ///
+    /// let upgrader = Upgrader::new().deflate(DeflateConfig::default().with_server_no_context_takeover(true));
+    /// # let _ = upgrader;
+    /// ```
     pub fn deflate(self, config: DeflateConfig) -> Self {
         self.extension(PerMessageDeflate::new(config))
     }
@@ -149,6 +218,49 @@ impl Upgrader {
     }
 
     /// Upgrades `request`, as [`upgrade`] does, with these settings.
+    ///
+    /// ```
+    /// use futures_util::{SinkExt, StreamExt};
+    /// use http_body_util::Empty;
+    /// use hyper::body::{Bytes, Incoming};
+    /// use hyper::{Request, Response};
+    /// use wsproto::stream::Message;
+    ///
+    /// async fn handle(mut request: Request<Incoming>) -> Result<Response<Empty<Bytes>>, hyper::Error> {
+    ///     let upgrader = wsproto::hyper::Upgrader::new().protocols(["echo"]);
+    ///     let (response, websocket) = match upgrader.upgrade(&mut request) {
+    ///         Ok(upgrade) => upgrade,
+    ///         Err(err) => return Ok(Response::builder().status(err.status()).body(Empty::new()).unwrap()),
+    ///     };
+    ///     tokio::spawn(async move {
+    ///         let Ok(mut ws) = websocket.await else { return };
+    ///         while let Some(Ok(message)) = ws.next().await {
+    ///             if message.is_text() && ws.send(message).await.is_err() {
+    ///                 break;
+    ///             }
+    ///         }
+    ///     });
+    ///     Ok(response)
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A hyper HTTP/1 server on one end of an in-memory pipe, with upgrades on.
+    /// let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// let service = hyper::service::service_fn(handle);
+    /// tokio::spawn(
+    ///     hyper::server::conn::http1::Builder::new()
+    ///         .serve_connection(hyper_util::rt::TokioIo::new(server_io), service)
+    ///         .with_upgrades(),
+    /// );
+    ///
+    /// let request = http::Request::get("ws://localhost/").header("sec-websocket-protocol", "echo").body(())?;
+    /// let (mut ws, response) = wsproto::stream::client_async(request, client_io).await?;
+    /// assert_eq!(response.headers()["sec-websocket-protocol"], "echo");
+    /// ws.send(Message::text("hello")).await?;
+    /// assert_eq!(ws.next().await.transpose()?, Some(Message::text("hello")));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -289,6 +401,13 @@ impl From<handshake::UpgradeError> for UpgradeError {
 
 impl UpgradeError {
     /// The status to answer with.
+    ///
+    /// ```
+    /// let request = http::Request::get("/").header("host", "example.com").body(())?;
+    /// let err = wsproto::hyper::upgrade::<_, http_body_util::Empty<bytes::Bytes>>(request).unwrap_err();
+    /// assert_eq!(err.status(), 400); // not an upgrade request
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Request(err) => err.status,

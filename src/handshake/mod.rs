@@ -42,6 +42,16 @@ pub fn accept_key(key: &[u8]) -> String {
 
 /// Whether a comma-separated header (all its values) holds `token`,
 /// compared case-insensitively (RFC 6455 §4.1, items 5 and 6).
+///
+/// ```
+/// use http::header::CONNECTION;
+/// use wsproto::handshake::header_has_token;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(CONNECTION, "keep-alive, Upgrade".parse()?);
+/// assert!(header_has_token(&headers, &CONNECTION, "upgrade"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
@@ -92,8 +102,10 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
 /// The opening-handshake phase of an endpoint in role `R`.
 ///
 /// A client starts with [`Pending::<Client>::new`](crate::handshake::client)
-/// and feeds the response to `receive`; a server starts with
-/// `Pending::<Server>::new` and feeds the request to `receive`.
+/// (or `from_url`) and feeds the response to `receive`; a server starts
+/// with `Pending::<Server>::new` and feeds the request to `receive`. Both
+/// hand back a `Pending` while the HTTP head is incomplete; the crate docs
+/// show [both sides in memory](crate#the-handshake-in-memory).
 #[must_use]
 pub struct Pending<R: Role> {
     pub(crate) head: HeadReader,

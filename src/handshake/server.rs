@@ -33,6 +33,15 @@ impl Pending<Server> {
     /// A server waiting for an upgrade request. `extensions` are the ones
     /// this server supports (wsproto's `SUPPORTED_EXTENSIONS`); each
     /// negotiates from the client's offers when the request is accepted.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::{Config, Pending, Server};
+    ///
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+    /// let pending = Pending::<Server>::new(Config::default(), vec![Box::new(deflate)]);
+    /// # let _ = pending;
+    /// ```
     pub fn new(config: Config, extensions: Vec<Box<dyn Extension>>) -> Self {
         Self {
             head: HeadReader::new(HeadKind::Request),
@@ -44,6 +53,27 @@ impl Pending<Server> {
     }
 
     /// Feeds request bytes.
+    ///
+    /// ```
+    /// use wsproto::handshake::ServerHandshake;
+    /// use wsproto::{Config, Pending, Server};
+    ///
+    /// let request = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+    ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///     Sec-WebSocket-Version: 13\r\n\r\n";
+    /// let pending = Pending::<Server>::new(Config::default(), Vec::new());
+    /// // The request may arrive in pieces: `Pending` comes back until it is whole.
+    /// let ServerHandshake::Pending(pending) = pending.receive(&request[..20])? else { unreachable!() };
+    /// let ServerHandshake::Request(incoming) = pending.receive(&request[20..])? else { unreachable!() };
+    /// assert_eq!(incoming.request().uri().path(), "/chat");
+    ///
+    /// // A bad request: answer with the error's response, then close.
+    /// let pending = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let err = pending.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap_err();
+    /// assert_eq!(err.status, 400);
+    /// assert!(err.to_response().starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -163,11 +193,33 @@ pub struct Accept {
 
 impl Accept {
     /// Accept with no subprotocol and no extra headers.
+    ///
+    /// ```
+    /// use wsproto::handshake::Accept;
+    ///
+    /// let mut accept = Accept::new();
+    /// accept.headers.insert("set-cookie", "session=1".parse()?);
+    /// assert!(accept.subprotocol.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Selects a subprotocol.
+    /// Selects a subprotocol: one of
+    /// [`IncomingRequest::subprotocols`], or `accept` fails.
+    ///
+    /// ```
+    /// use wsproto::handshake::Accept;
+    ///
+    /// let offered = ["v2.chat", "v1.chat"];
+    /// let supported = ["v1.chat"];
+    /// let mut accept = Accept::new();
+    /// if let Some(name) = offered.iter().find(|p| supported.contains(p)) {
+    ///     accept = accept.subprotocol(*name);
+    /// }
+    /// assert_eq!(accept.subprotocol.as_deref(), Some("v1.chat"));
+    /// ```
     #[must_use]
     pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
         self.subprotocol = Some(name.into());
@@ -190,17 +242,69 @@ pub struct IncomingRequest {
 }
 
 impl IncomingRequest {
-    /// The request, as `http` types.
+    /// The request, as `http` types: path, query, `Origin`, cookies… for
+    /// the application to decide on.
+    ///
+    /// ```
+    /// use wsproto::handshake::ServerHandshake;
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let request = http::Request::get("ws://example.com/room/7?token=abc")
+    ///     .header("origin", "https://example.com")
+    ///     .body(())?;
+    /// let (_, request) = Pending::<Client>::new(request, Config::default(), Vec::new())?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// assert_eq!(incoming.request().uri().path(), "/room/7");
+    /// assert_eq!(incoming.request().uri().query(), Some("token=abc"));
+    /// assert_eq!(incoming.request().headers()["origin"], "https://example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn request(&self) -> &Request<()> {
         &self.request
     }
 
     /// The subprotocols the client offered, in its order of preference.
+    ///
+    /// ```
+    /// use wsproto::handshake::{Accept, ServerHandshake};
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let request = http::Request::get("ws://example.com/")
+    ///     .header("sec-websocket-protocol", "v2.chat, v1.chat")
+    ///     .body(())?;
+    /// let (_, request) = Pending::<Client>::new(request, Config::default(), Vec::new())?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// assert_eq!(incoming.subprotocols(), ["v2.chat", "v1.chat"]);
+    /// let choice = incoming.subprotocols().iter().find(|p| *p == "v1.chat").cloned();
+    /// let mut accept = Accept::new();
+    /// accept.subprotocol = choice;
+    /// let ws = incoming.accept(accept)?;
+    /// assert_eq!(ws.subprotocol(), Some("v1.chat"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn subprotocols(&self) -> &[String] {
         &self.validated.subprotocols
     }
 
-    /// The extension offers the client made.
+    /// The extension offers the client made; the server's extensions
+    /// negotiate from them in [`accept`](Self::accept).
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::handshake::ServerHandshake;
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+    /// let (_, request) =
+    ///     Pending::<Client>::from_url("ws://example.com/", Config::default(), vec![Box::new(deflate)])?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// let offer = &incoming.extension_offers()[0];
+    /// assert_eq!(offer.to_header_value(), "permessage-deflate; client_max_window_bits");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn extension_offers(&self) -> &[ExtensionOffer] {
         &self.validated.offers
     }
@@ -209,6 +313,23 @@ impl IncomingRequest {
     /// the 101 response to write, already queued as its first outgoing
     /// bytes. Frames that arrived right after the request are already fed
     /// to the connection.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::handshake::{Accept, ServerHandshake};
+    /// use wsproto::{Client, Config, Event, Pending, Server};
+    ///
+    /// let deflate = || Box::new(PerMessageDeflate::new(DeflateConfig::default()));
+    /// let (_, request) = Pending::<Client>::from_url("ws://example.com/", Config::default(), vec![deflate()])?;
+    /// let server = Pending::<Server>::new(Config::default(), vec![deflate()]);
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// let mut ws = incoming.accept(Accept::new())?;
+    /// assert_eq!(ws.extensions().len(), 1); // permessage-deflate was agreed
+    /// ws.send_text("welcome")?; // queued after the 101
+    /// let out = ws.take_outgoing();
+    /// assert!(out.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -231,12 +352,38 @@ impl IncomingRequest {
 
     /// Rejects with a status, headers and a body; returns the bytes to
     /// write, after which the transport should be closed.
+    ///
+    /// ```
+    /// use wsproto::handshake::{ClientHandshake, ServerHandshake};
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let (client, request) = Pending::<Client>::from_url("ws://example.com/admin", Config::default(), Vec::new())?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// let response = incoming.reject(http::StatusCode::FORBIDDEN, &http::HeaderMap::new(), b"no");
+    ///
+    /// // The client sees the status and the body.
+    /// let ClientHandshake::Rejected(mut rejected) = client.receive(&response)? else { unreachable!() };
+    /// assert_eq!(rejected.response().status(), 403);
+    /// assert_eq!(&rejected.poll_body().unwrap().data[..], b"no");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reject(self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Bytes {
         reject_response(status, headers, body)
     }
 }
 
 /// An HTTP response with `Content-Length` and `Connection: close`.
+///
+/// ```
+/// use wsproto::handshake::server::reject_response;
+///
+/// let bytes = reject_response(http::StatusCode::NOT_FOUND, &http::HeaderMap::new(), b"gone");
+/// assert_eq!(
+///     &bytes[..],
+///     b"HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\nconnection: close\r\n\r\ngone"
+/// );
+/// ```
 pub fn reject_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Bytes {
     let mut out = response_head(status, headers, Some(body.len()));
     out.extend_from_slice(body);
@@ -283,6 +430,18 @@ impl HandshakeError {
 
     /// The HTTP response that answers this error, as bytes: its status, a
     /// plain-text body, and `Sec-WebSocket-Version: 13` for 426 (RFC 6455 §4.4).
+    ///
+    /// ```
+    /// use wsproto::{Config, Pending, Server};
+    ///
+    /// let pending = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let request = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    ///     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n";
+    /// let err = pending.receive(request).unwrap_err();
+    /// let response = err.to_response(); // write it, then close the transport
+    /// assert!(response.starts_with(b"HTTP/1.1 426 Upgrade Required\r\n"));
+    /// assert!(response.windows(26).any(|w| w == b"sec-websocket-version: 13\r"));
+    /// ```
     pub fn to_response(&self) -> Bytes {
         reject_response(
             self.status,
@@ -363,6 +522,15 @@ pub enum UpgradeError {
 impl UpgradeError {
     /// The status to answer with: the request error's status hint, or 500
     /// for an invalid [`Accept`].
+    ///
+    /// ```
+    /// use wsproto::handshake::{upgrade, Accept};
+    ///
+    /// let not_websocket = http::Request::get("/").header("host", "x").body(())?;
+    /// let err = upgrade(&not_websocket, Accept::new(), Default::default(), Vec::new()).unwrap_err();
+    /// assert_eq!(err.status(), 400);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Request(err) => err.status,

@@ -56,6 +56,14 @@ impl Default for StreamConfig {
 
 impl StreamConfig {
     /// Sets [`close_timeout`](Self::close_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wsproto::stream::StreamConfig;
+    ///
+    /// let config = StreamConfig::default().with_close_timeout(Duration::from_secs(1));
+    /// assert_eq!(config.close_timeout, Duration::from_secs(1));
+    /// ```
     #[must_use]
     pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
@@ -64,6 +72,15 @@ impl StreamConfig {
 
     /// Turns the keepalive on: a ping every `interval`, each to be answered
     /// within `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wsproto::stream::StreamConfig;
+    ///
+    /// // Ping every 20 s; fail the connection if a pong takes over 5 s.
+    /// let config = StreamConfig::default().with_keepalive(Duration::from_secs(20), Duration::from_secs(5));
+    /// assert_eq!(config.keepalive_interval, Some(Duration::from_secs(20)));
+    /// ```
     #[must_use]
     pub fn with_keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
         self.keepalive_interval = Some(interval);
@@ -72,6 +89,14 @@ impl StreamConfig {
     }
 
     /// Sets [`write_high_water`](Self::write_high_water).
+    ///
+    /// ```
+    /// use wsproto::stream::StreamConfig;
+    ///
+    /// // Let up to 1 MiB queue before `send` waits for the transport.
+    /// let config = StreamConfig::default().with_write_high_water(1 << 20);
+    /// assert_eq!(config.write_high_water, 1 << 20);
+    /// ```
     #[must_use]
     pub fn with_write_high_water(mut self, bytes: usize) -> Self {
         self.write_high_water = bytes;
@@ -79,6 +104,13 @@ impl StreamConfig {
     }
 
     /// Sets [`read_size`](Self::read_size).
+    ///
+    /// ```
+    /// use wsproto::stream::StreamConfig;
+    ///
+    /// let config = StreamConfig::default().with_read_size(16 * 1024);
+    /// assert_eq!(config.read_size, 16 * 1024);
+    /// ```
     #[must_use]
     pub fn with_read_size(mut self, bytes: usize) -> Self {
         self.read_size = bytes;
