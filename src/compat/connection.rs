@@ -159,13 +159,17 @@ impl Connection {
         let event = event.into();
         let state = self.state;
         let result = match (&event, state) {
-            (Event::TextMessage(m), ConnectionState::Open) => {
-                self.ws
-                    .send_fragment(MessageKind::Text, m.data.as_bytes(), m.message_finished)
-            }
+            // The payload is handed over as it is: a server queues a large
+            // one by reference, so it is copied once, into the bytes
+            // returned (a client copies it while masking).
+            (Event::TextMessage(m), ConnectionState::Open) => self.ws.send_fragment(
+                MessageKind::Text,
+                m.data.clone().into_bytes(),
+                m.message_finished,
+            ),
             (Event::BytesMessage(m), ConnectionState::Open) => {
                 self.ws
-                    .send_fragment(MessageKind::Binary, &m.data, m.message_finished)
+                    .send_fragment(MessageKind::Binary, m.data.clone(), m.message_finished)
             }
             (Event::Ping(p), ConnectionState::Open) => self.ws.send_ping(&p.payload),
             (Event::Pong(p), ConnectionState::Open) => self.ws.send_pong(&p.payload),
@@ -348,7 +352,7 @@ pub(crate) trait Driven: Send + std::fmt::Debug {
     fn send_fragment(
         &mut self,
         kind: MessageKind,
-        data: &[u8],
+        data: Bytes,
         fin: bool,
     ) -> Result<(), LocalError>;
     fn send_ping(&mut self, payload: &[u8]) -> Result<(), LocalError>;
@@ -384,12 +388,12 @@ where
     fn send_fragment(
         &mut self,
         kind: MessageKind,
-        data: &[u8],
+        data: Bytes,
         fin: bool,
     ) -> Result<(), LocalError> {
         self.as_open()
             .ok_or(LocalError::Closed)?
-            .send_fragment(kind, data, fin)
+            .send_fragment_shared(kind, data, fin)
     }
     fn send_ping(&mut self, payload: &[u8]) -> Result<(), LocalError> {
         self.as_open().ok_or(LocalError::Closed)?.send_ping(payload)

@@ -112,6 +112,12 @@ pub struct WSConnection {
 
 impl WSConnection {
     /// A client or a server, with per-frame messages as in Python.
+    ///
+    /// ```
+    /// use wsproto::compat::{ConnectionState, ConnectionType, WSConnection};
+    /// let ws = WSConnection::new(ConnectionType::Client);
+    /// assert_eq!(ws.state(), ConnectionState::Connecting);
+    /// ```
     pub fn new(connection_type: ConnectionType) -> Self {
         Self {
             kind: connection_type,
@@ -230,7 +236,19 @@ impl WSConnection {
         }
     }
 
-    /// The pending events: the handshake's, then the connection's.
+    /// The pending events: the handshake's, then the connection's. The
+    /// connection's are decoded as they are taken, as Python's generator
+    /// does; use [`next_event`](Self::next_event) to send in between.
+    ///
+    /// ```
+    /// use wsproto::compat::{events::*, ConnectionType, Event, WSConnection};
+    /// let mut client = WSConnection::new(ConnectionType::Client);
+    /// let mut server = WSConnection::new(ConnectionType::Server);
+    /// server.receive_data(Some(&client.send(Request::new("a", "/"))?))?;
+    /// let events: Vec<Event> = server.events().collect();
+    /// assert!(matches!(events[..], [Event::Request(_)]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn events(&mut self) -> impl Iterator<Item = Event> + '_ {
         let handshake = self.handshake.events();
         let connection = self.connection.as_mut().map(Connection::events);
