@@ -403,6 +403,32 @@ fn server_scripts() -> Vec<Value> {
             ],
         ));
     }
+    let compressed_hello = compressed_from_peer(&json!({}), true, &["hello, hello, hello"]);
+    scripts.push(script(
+        "server: permessage-deflate offered as browsers do",
+        "server",
+        Some(json!({})),
+        vec![
+            receive(&request_bytes(&[
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-webkit-deflate-frame",
+            ])),
+            accept_event(json!({})),
+            receive(&compressed_hello),
+            text(&"browser, browser, browser ".repeat(2), true),
+        ],
+    ));
+    scripts.push(script(
+        "server: permessage-deflate offered, not supported",
+        "server",
+        None,
+        vec![
+            receive(&request_bytes(&[
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+            ])),
+            accept_event(json!({})),
+            receive(&compressed_hello),
+        ],
+    ));
     for (name, params) in deflate_sets() {
         let offer = format!(
             "Sec-WebSocket-Extensions: permessage-deflate; {}",
