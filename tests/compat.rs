@@ -348,3 +348,80 @@ fn frames_behind_the_handshake_are_reported_at_once() {
         "{events:?}"
     );
 }
+
+mod hostile_input {
+    //! Whatever the peer sends, in whatever pieces, the facade answers with
+    //! events or errors, never a panic, in both roles and every phase.
+
+    use proptest::prelude::*;
+    use wsproto::compat::events::{AcceptConnection, CloseConnection, Request, TextMessage};
+    use wsproto::compat::{ConnectionType, Event, WSConnection};
+
+    /// Feeds `chunks` (then the end of the transport) and answers what can
+    /// be answered, as an application would.
+    fn drive(mut ws: WSConnection, chunks: &[Vec<u8>]) {
+        for chunk in chunks {
+            if let Err(err) = ws.receive_data(Some(chunk)) {
+                if let wsproto::compat::ProtocolError::Remote(err) = err
+                    && let Some(hint) = err.event_hint
+                {
+                    let _ = ws.send(hint);
+                }
+            }
+            while let Some(event) = ws.next_event() {
+                let _ = match event {
+                    Event::Request(_) => ws.send(AcceptConnection::default()),
+                    Event::Ping(ping) => ws.send(ping.response()),
+                    Event::CloseConnection(close) => ws.send(close.response()),
+                    Event::TextMessage(m) => ws.send(m),
+                    _ => ws.send(TextMessage::new("x")),
+                };
+            }
+        }
+        let _ = ws.receive_data(None);
+        let _ = ws.events().count();
+        let _ = ws.send(CloseConnection::new(1000u16));
+    }
+
+    /// A server past the request, so that frames are decoded too.
+    fn server_prefix() -> Vec<u8> {
+        b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+          Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+            .to_vec()
+    }
+
+    fn chunks() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..16)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_server_survives_any_bytes(mut input in chunks(), handshake in any::<bool>()) {
+            if handshake {
+                input.insert(0, server_prefix());
+            }
+            drive(WSConnection::new(ConnectionType::Server), &input);
+        }
+
+        #[test]
+        fn a_client_survives_any_bytes(input in chunks(), status in prop::sample::select(vec![101u16, 200, 400, 101])) {
+            let mut ws = WSConnection::new(ConnectionType::Client);
+            let request = ws.send(Request::new("a", "/")).unwrap();
+            let key = String::from_utf8_lossy(&request)
+                .lines()
+                .find_map(|l| l.strip_prefix("sec-websocket-key: ").map(str::to_owned))
+                .unwrap_or_default();
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+                wsproto::handshake::accept_key(key.as_bytes())
+            );
+            let mut all = vec![head.into_bytes()];
+            all.extend(input);
+            drive(ws, &all);
+        }
+    }
+}
