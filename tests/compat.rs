@@ -425,3 +425,31 @@ mod hostile_input {
         }
     }
 }
+
+/// Bytes that arrive before the application accepts are kept for the
+/// connection (Python drops them), but only up to the receive buffer's
+/// limit: no unbounded buffer.
+#[test]
+fn bytes_before_the_accept_are_bounded() {
+    let config = Config::default().with_max_receive_buffer(64);
+    let mut server = WSConnection::with_config(ConnectionType::Server, config);
+    let mut client = WSConnection::new(ConnectionType::Client);
+    server
+        .receive_data(Some(
+            &client.send(Event::Request(Request::new("a", "/"))).unwrap(),
+        ))
+        .unwrap();
+    assert!(matches!(server.next_event(), Some(Event::Request(_))));
+    let mut early = wsproto::Open::<wsproto::Client>::new(Config::default(), Vec::new());
+    early.send_text("ok").unwrap();
+    server.receive_data(Some(&early.take_outgoing())).unwrap();
+    let Err(ProtocolError::Remote(err)) = server.receive_data(Some(&[0u8; 100])) else {
+        panic!("100 more bytes went over the limit of 64")
+    };
+    assert!(err.event_hint.is_none());
+    server
+        .send(Event::AcceptConnection(AcceptConnection::default()))
+        .unwrap();
+    let events: Vec<Event> = server.events().collect();
+    assert_eq!(events, [Event::TextMessage(TextMessage::new("ok"))]);
+}

@@ -390,7 +390,10 @@ impl H11Handshake {
     /// [`RemoteProtocolError`] when the peer's request or response is not
     /// a valid upgrade; its [`event_hint`](RemoteProtocolError::event_hint)
     /// is the rejection a server sends back (a server stays `Connecting`
-    /// so that it can).
+    /// so that it can). A server holding a request it has not answered yet
+    /// keeps the bytes that follow for the connection, up to
+    /// [`Config::max_receive_buffer`]; more is refused (without a hint)
+    /// and dropped.
     pub fn receive_data(&mut self, data: Option<&[u8]>) -> Result<(), ProtocolError> {
         let stage = std::mem::replace(&mut self.stage, Stage::Done);
         let (stage, result) = self.feed(stage, data);
@@ -413,7 +416,16 @@ impl H11Handshake {
                 }
                 Err(err) => (Stage::ServerFailed, Err(server_error(&err))),
             },
+            // Frames before the application accepted: kept for the
+            // connection, up to the receive buffer's limit.
             (Stage::ServerRequest(request, mut early), Some(data)) => {
+                if early.len().saturating_add(data.len()) > self.config.max_receive_buffer {
+                    let err = RemoteProtocolError::new(
+                        "more than max_receive_buffer bytes before the accept",
+                        None,
+                    );
+                    return (Stage::ServerRequest(request, early), Err(err));
+                }
                 early.extend_from_slice(data);
                 (Stage::ServerRequest(request, early), Ok(()))
             }
