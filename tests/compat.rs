@@ -361,12 +361,10 @@ mod hostile_input {
     /// be answered, as an application would.
     fn drive(mut ws: WSConnection, chunks: &[Vec<u8>]) {
         for chunk in chunks {
-            if let Err(err) = ws.receive_data(Some(chunk)) {
-                if let wsproto::compat::ProtocolError::Remote(err) = err
-                    && let Some(hint) = err.event_hint
-                {
-                    let _ = ws.send(hint);
-                }
+            if let Err(wsproto::compat::ProtocolError::Remote(err)) = ws.receive_data(Some(chunk))
+                && let Some(hint) = err.event_hint
+            {
+                let _ = ws.send(hint);
             }
             while let Some(event) = ws.next_event() {
                 let _ = match event {
