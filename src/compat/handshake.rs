@@ -20,7 +20,7 @@ use super::events::{
 use super::extensions::{Bound, ExtensionRef};
 use super::{ConnectionState, ConnectionType};
 use crate::config::Config;
-use crate::error::{HandshakeError, LocalError};
+use crate::error::HandshakeError;
 use crate::extensions::{ExtensionOffer, negotiate};
 use crate::handshake::server::response_head;
 use crate::handshake::{Accept, IncomingRequest, Pending, Rejected, ServerHandshake};
@@ -372,10 +372,8 @@ impl H11Handshake {
                 self.state = ConnectionState::Open;
                 (Stage::Done, Ok(bytes))
             }
-            Err(err @ LocalError::InvalidAcceptHeader(_)) => {
-                self.state = ConnectionState::Closed;
-                (Stage::Done, Err(LocalProtocolError::new(err.to_string())))
-            }
+            // The subprotocol was checked above: a header value that cannot
+            // be written is left.
             Err(err) => {
                 self.state = ConnectionState::Closed;
                 (Stage::Done, Err(LocalProtocolError::new(err.to_string())))
