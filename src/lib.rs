@@ -263,3 +263,9 @@ pub use role::{Client, Role, Server};
 #[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../docs/MIGRATING-FROM-TUNGSTENITE.md")]
 pub struct MigratingFromTungstenite;
+
+/// The guide `docs/PORTING-FROM-PYTHON.md`, so that its code blocks are
+/// compiled (and, unless marked `no_run`, run) as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/PORTING-FROM-PYTHON.md")]
+pub struct PortingFromPython;

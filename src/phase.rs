@@ -539,8 +539,8 @@ impl<R: Role> Open<R> {
             .send_data(kind, Payload::Shared(data), true, false)
     }
 
-    /// Sends one fragment whose payload the caller already owns.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    /// Sends one fragment whose payload the caller already owns (the
+    /// async adapter and the [`compat`](crate::compat) facade).
     pub(crate) fn send_fragment_shared(
         &mut self,
         kind: MessageKind,

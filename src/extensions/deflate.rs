@@ -516,6 +516,16 @@ impl PerMessageDeflate {
         };
     }
 
+    /// An extension whose negotiation happened elsewhere (the
+    /// [`compat`](crate::compat) facade negotiates with Python wsproto's
+    /// rules): it compresses and decompresses with `negotiated` from the
+    /// start.
+    pub(crate) fn with_negotiated(config: DeflateConfig, negotiated: Negotiated) -> Self {
+        let mut ext = Self::new(config);
+        ext.start(negotiated);
+        ext
+    }
+
     /// The configuration.
     ///
     /// ```

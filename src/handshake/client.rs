@@ -562,7 +562,7 @@ pub struct RejectData {
 }
 
 impl Rejected {
-    fn new(response: Response<()>, rest: &[u8]) -> Result<Self, HandshakeError> {
+    pub(crate) fn new(response: Response<()>, rest: &[u8]) -> Result<Self, HandshakeError> {
         let status = response.status();
         let headers = response.headers();
         let chunked = headers

@@ -258,7 +258,10 @@ pub struct IncomingRequest {
     request: Request<()>,
     validated: Validated,
     config: Config,
-    supported: Vec<Box<dyn Extension>>,
+    /// The extensions to negotiate from; the [`compat`](crate::compat)
+    /// facade sets them when it accepts, as Python wsproto's
+    /// `AcceptConnection.extensions`.
+    pub(crate) supported: Vec<Box<dyn Extension>>,
     early: Bytes,
 }
 
