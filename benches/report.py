@@ -32,9 +32,10 @@ ORDER = [
     "sockudo-ws",
     "zlib-rs",
     "flate2-miniz",
+    "memcpy",
 ]
 # Reference points, not peers: excluded from "best peer".
-FLOORS = {"zlib-rs", "flate2-miniz"}
+FLOORS = {"zlib-rs", "flate2-miniz", "memcpy"}
 
 
 def human_size(n):

@@ -1,6 +1,8 @@
 //! An axum server whose route `/ws` echoes every text and binary message,
 //! offering permessage-deflate: the async server in a few lines, on
-//! [`wsproto::axum::WebSocketUpgrade`].
+//! [`wsproto::axum::WebSocketUpgrade`]. The route takes GET (HTTP/1.1's
+//! upgrade) and CONNECT (HTTP/2's extended CONNECT, RFC 8441, over
+//! cleartext HTTP/2 with prior knowledge).
 //!
 //! ```text
 //! cargo run --release --example axum_echo --features axum -- [ADDR]   # default 127.0.0.1:9003
@@ -28,9 +30,9 @@ async fn main() -> std::io::Result<()> {
     axum::serve(listener, app()).await
 }
 
-/// The application: one route.
+/// The application: one route, for HTTP/1.1 (GET) and HTTP/2 (CONNECT).
 pub fn app() -> Router {
-    Router::new().route("/ws", get(upgrade))
+    Router::new().route("/ws", get(upgrade).connect(upgrade))
 }
 
 async fn upgrade(ws: WebSocketUpgrade) -> Response {

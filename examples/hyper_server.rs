@@ -1,7 +1,9 @@
-//! wsproto behind a hyper 1 HTTP server: hyper parses every request;
-//! [`wsproto::hyper::Upgrader`] validates an upgrade request, negotiates
-//! permessage-deflate and returns the 101 response, and the stream it
-//! resolves to echoes every text and binary message. Other requests get a
+//! wsproto behind a hyper 1 HTTP server, HTTP/1.1 and HTTP/2 (cleartext,
+//! prior knowledge) on one port: hyper parses every request;
+//! [`wsproto::hyper::Upgrader`] validates an upgrade request (HTTP/1.1) or
+//! an extended CONNECT (HTTP/2, RFC 8441), negotiates permessage-deflate and
+//! returns the 101 (or 200) response, and the stream it resolves to echoes
+//! every text and binary message. Other requests get a
 //! small page that opens a WebSocket back to this server; invalid upgrade
 //! requests get the status the validation names (400, or 426 with
 //! `Sec-WebSocket-Version: 13`).
@@ -14,14 +16,14 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http::HeaderValue;
 use http::header::{CONTENT_TYPE, UPGRADE};
+use http::{HeaderValue, Method};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use wsproto::extensions::DeflateConfig;
 use wsproto::hyper::{UpgradedStream, Upgrader};
@@ -52,19 +54,20 @@ async fn main() -> std::io::Result<()> {
     run(listener).await
 }
 
-/// Serves HTTP/1.1 on every connection `listener` accepts, each on its own
-/// task; returns only when accepting fails. Public, like [`handle`], because
-/// `tests/hyper.rs` and `tests/python_interop.rs` include this file and run
-/// this very server.
+/// Serves HTTP/1.1 and HTTP/2 on every connection `listener` accepts, each
+/// on its own task; returns only when accepting fails. Public, like
+/// [`handle`], because `tests/hyper.rs`, `tests/h2.rs` and
+/// `tests/python_interop.rs` include this file and run this very server.
 pub async fn run(listener: TcpListener) -> std::io::Result<()> {
+    let builder = http_builder();
     loop {
         let (stream, _) = listener.accept().await?;
+        let builder = builder.clone();
         tokio::spawn(async move {
-            let connection = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service_fn(handle))
-                // Without this, hyper would not hand the connection over
-                // after the 101.
-                .with_upgrades();
+            // `_with_upgrades`: without it, hyper would not hand an
+            // HTTP/1.1 connection over after the 101.
+            let connection =
+                builder.serve_connection_with_upgrades(TokioIo::new(stream), service_fn(handle));
             if let Err(err) = connection.await {
                 eprintln!("http error: {err}");
             }
@@ -72,11 +75,22 @@ pub async fn run(listener: TcpListener) -> std::io::Result<()> {
     }
 }
 
-/// Answers one request: a WebSocket upgrade with the 101 (and the echo loop
-/// on the upgraded connection), an invalid upgrade with its status, anything
-/// else with [`PAGE`].
+/// hyper-util's server for HTTP/1.1 and HTTP/2 on one connection (it tells
+/// them apart by the preface), with extended CONNECT announced: without
+/// SETTINGS_ENABLE_CONNECT_PROTOCOL, HTTP/2 clients never send one (RFC
+/// 8441 §3). Serve with `serve_connection_with_upgrades`, or hyper would not
+/// hand an HTTP/1.1 connection over after the 101.
+pub fn http_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http2().enable_connect_protocol();
+    builder
+}
+
+/// Answers one request: a WebSocket upgrade or extended CONNECT with the
+/// 101 or 200 (and the echo loop on the upgraded connection or stream), an
+/// invalid one with its status, anything else with [`PAGE`].
 pub async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    if !request.headers().contains_key(UPGRADE) {
+    if !request.headers().contains_key(UPGRADE) && request.method() != Method::CONNECT {
         let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
         response.headers_mut().insert(
             CONTENT_TYPE,
@@ -87,7 +101,8 @@ pub async fn handle(mut request: Request<Incoming>) -> Result<Response<Full<Byte
     let upgrader = Upgrader::new().deflate(DeflateConfig::default());
     match upgrader.upgrade(&mut request) {
         Ok((response, websocket)) => {
-            // hyper hands the connection over once the 101 is written.
+            // hyper hands the connection (or the HTTP/2 stream) over once
+            // the 101 (or 200) is written.
             tokio::spawn(async move {
                 match websocket.await {
                     Ok(ws) => echo(ws).await,

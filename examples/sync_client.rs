@@ -95,10 +95,7 @@ fn net_recv(ws: &mut WSConnection, conn: &mut TcpStream) -> Result<Vec<Event>, E
     let mut buf = [0u8; 4096];
     loop {
         let n = conn.read(&mut buf)?;
-        ws.receive_data((n > 0).then_some(&buf[..n]));
-        // Whatever the connection queued by itself (the close frame after a
-        // protocol error) goes out too.
-        net_send(conn, &ws.data_to_send())?;
+        ws.receive_data((n > 0).then_some(&buf[..n]))?;
         let events: Vec<Event> = ws.events().collect();
         if !events.is_empty() {
             return Ok(events);

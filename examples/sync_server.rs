@@ -12,7 +12,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
 
 use wsproto::compat::events::AcceptConnection;
-use wsproto::compat::{ConnectionState, ConnectionType, Event, WSConnection};
+use wsproto::compat::{ConnectionState, ConnectionType, Event, ProtocolError, WSConnection};
 
 const RECEIVE_BYTES: usize = 4096;
 
@@ -42,12 +42,20 @@ fn handle_connection(mut stream: TcpStream) -> std::io::Result<()> {
     while running {
         let n = stream.read(&mut buf)?;
         println!("Received {n} bytes");
-        ws.receive_data((n > 0).then_some(&buf[..n]));
-        // An invalid request is answered by the connection itself (400, 426
-        // or 431), as is a protocol error (its close frame).
-        let mut out = ws.data_to_send().to_vec();
-        let events: Vec<Event> = ws.events().collect();
-        for event in events {
+        let mut out = Vec::new();
+        match ws.receive_data((n > 0).then_some(&buf[..n])) {
+            Ok(()) => {}
+            // An invalid request: answer with the rejection it suggests.
+            Err(ProtocolError::Remote(err)) => {
+                println!("Rejecting the request: {err}");
+                if let Some(hint) = err.event_hint {
+                    out.extend_from_slice(&send(&mut ws, *hint)?);
+                }
+                running = false;
+            }
+            Err(ProtocolError::Local(err)) => return Err(std::io::Error::other(err)),
+        }
+        while let Some(event) = ws.next_event() {
             match event {
                 Event::Request(request) => {
                     println!("Accepting WebSocket upgrade for {}", request.target);
@@ -62,8 +70,13 @@ fn handle_connection(mut stream: TcpStream) -> std::io::Result<()> {
                         close.code.0,
                         close.reason.as_deref().unwrap_or_default()
                     );
-                    // No reply after a protocol error or a lost transport.
-                    if ws.state() == ConnectionState::RemoteClosing {
+                    // The reply: to the peer's close, or after a protocol
+                    // error (the state is still open); not after a lost
+                    // transport.
+                    if matches!(
+                        ws.state(),
+                        ConnectionState::RemoteClosing | ConnectionState::Open
+                    ) {
                         out.extend_from_slice(&send(
                             &mut ws,
                             Event::CloseConnection(close.response()),

@@ -57,7 +57,8 @@ pub struct Config {
     /// whole (a control frame, or a data frame in whole-message mode) may
     /// take its full length, up to `max_frame_size`, beyond this. One read
     /// may go past the limit: the check is made before the bytes are added.
-    /// Default 1 MiB.
+    /// The limit is never below 14 bytes, the longest frame header, so a
+    /// connection can always make progress. Default 1 MiB.
     pub max_receive_buffer: usize,
     /// Whole messages or streamed pieces. Default whole.
     pub message_mode: MessageMode,
@@ -96,6 +97,16 @@ impl Default for Config {
 
 impl Config {
     /// Sets [`Config::max_frame_size`].
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default().with_max_frame_size(100), Vec::new());
+    /// ws.receive(&[0x82, 0xfe, 0x01, 0x00, 0, 0, 0, 0])?; // declares a 256-byte payload
+    /// let err = ws.poll_event().unwrap_err(); // refused before any payload is read
+    /// assert_eq!(err.code, CloseCode::MESSAGE_TOO_BIG);
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     #[must_use]
     pub fn with_max_frame_size(mut self, bytes: u64) -> Self {
         self.max_frame_size = bytes;
@@ -103,6 +114,18 @@ impl Config {
     }
 
     /// Sets [`Config::max_message_size`].
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, MessageKind, Open, Server};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default().with_max_message_size(4), Vec::new());
+    /// client.send_fragment(MessageKind::Binary, b"abc", false)?;
+    /// client.send_fragment(MessageKind::Binary, b"de", true)?; // 5 bytes in all
+    /// server.receive(&client.take_outgoing())?;
+    /// assert_eq!(server.poll_event().unwrap_err().code, CloseCode::MESSAGE_TOO_BIG);
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     #[must_use]
     pub fn with_max_message_size(mut self, bytes: u64) -> Self {
         self.max_message_size = bytes;
@@ -110,6 +133,17 @@ impl Config {
     }
 
     /// Sets [`Config::max_outgoing_buffer`].
+    ///
+    /// ```
+    /// use wsproto::{Config, LocalError, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default().with_max_outgoing_buffer(8), Vec::new());
+    /// ws.send_text("four")?; // 6 bytes queued
+    /// assert!(matches!(ws.send_text("four"), Err(LocalError::OutgoingBufferFull { .. })));
+    /// let _ = ws.take_outgoing(); // the transport took them: room again
+    /// ws.send_text("four")?;
+    /// # Ok::<(), LocalError>(())
+    /// ```
     #[must_use]
     pub fn with_max_outgoing_buffer(mut self, bytes: usize) -> Self {
         self.max_outgoing_buffer = bytes;
@@ -117,6 +151,18 @@ impl Config {
     }
 
     /// Sets [`Config::max_receive_buffer`].
+    ///
+    /// ```
+    /// use wsproto::{Config, LocalError, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default().with_max_receive_buffer(16), Vec::new());
+    /// let ping = [0x89, 0x80, 0, 0, 0, 0]; // a masked, empty ping
+    /// ws.receive(&ping.repeat(3))?; // one read may go past the limit
+    /// assert!(matches!(ws.receive(&ping), Err(LocalError::ReceiveBufferFull { .. })));
+    /// while ws.poll_event().map_or(false, |e| e.is_some()) {}
+    /// ws.receive(&ping)?; // decoded: room again
+    /// # Ok::<(), LocalError>(())
+    /// ```
     #[must_use]
     pub fn with_max_receive_buffer(mut self, bytes: usize) -> Self {
         self.max_receive_buffer = bytes;
@@ -124,6 +170,26 @@ impl Config {
     }
 
     /// Sets [`Config::message_mode`].
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, MessageKind, MessageMode, Open, Server};
+    ///
+    /// let streaming = Config::default().with_message_mode(MessageMode::Streaming);
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(streaming, Vec::new());
+    /// client.send_fragment(MessageKind::Text, b"hel", false)?;
+    /// client.send_fragment(MessageKind::Text, b"lo", true)?;
+    /// server.receive(&client.take_outgoing())?;
+    /// let mut pieces = Vec::new();
+    /// while let Some(Event::TextChunk { data, message_finished, .. }) = server.poll_event()? {
+    ///     pieces.push(data);
+    ///     if message_finished {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(pieces, ["hel", "lo"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_message_mode(mut self, mode: MessageMode) -> Self {
         self.message_mode = mode;
@@ -131,13 +197,35 @@ impl Config {
     }
 
     /// Sets [`Config::auto_pong`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Event, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default().with_auto_pong(false), Vec::new());
+    /// ws.receive(&[0x89, 0x80, 0, 0, 0, 0])?; // a masked, empty ping
+    /// assert!(matches!(ws.poll_event()?, Some(Event::Ping(_))));
+    /// assert_eq!(ws.outgoing_len(), 0); // no pong queued: send_pong is yours to call
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_auto_pong(mut self, on: bool) -> Self {
         self.auto_pong = on;
         self
     }
 
-    /// Sets [`Config::auto_close`].
+    /// Sets [`Config::auto_close`]; see [`RemoteClosing::close`](crate::RemoteClosing::close)
+    /// for the reply.
+    ///
+    /// ```
+    /// use wsproto::{Config, Event, Open, Server, WebSocket};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default().with_auto_close(false), Vec::new());
+    /// ws.receive(&[0x88, 0x80, 0, 0, 0, 0])?; // a masked close frame, no code
+    /// assert!(matches!(ws.poll_event()?, Some(Event::Close(_))));
+    /// assert_eq!(ws.outgoing_len(), 0); // no reply queued yet
+    /// assert!(matches!(ws.next_phase(), WebSocket::RemoteClosing(_)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_auto_close(mut self, on: bool) -> Self {
         self.auto_close = on;

@@ -21,7 +21,8 @@
 //! [`connect_with`] takes an `http::Request` for extra headers and
 //! subprotocols, the protocol settings, the extensions to offer (such as
 //! permessage-deflate) and the adapter's settings. A [`Connector`] chooses
-//! how `wss://` is reached: [`Connector::Rustls`] with a
+//! how `wss://` is reached: [`Connector::Rustls`][rustls-variant] (the
+//! `rustls` feature) with a
 //! `rustls::ClientConfig` of your own (say, one that trusts a private CA);
 //! the default trusts Mozilla's roots from `webpki-roots`.
 //!
@@ -34,6 +35,9 @@
 //! TCP connection that could not be made, `wss://` without TLS support, a
 //! failed TLS handshake, a server that declined the upgrade, and a response
 //! that broke the handshake rules.
+//!
+#![cfg_attr(feature = "rustls", doc = "[rustls-variant]: Connector::Rustls")]
+#![cfg_attr(not(feature = "rustls"), doc = "[rustls-variant]: Connector")]
 
 use std::io;
 use std::pin::Pin;
@@ -59,6 +63,26 @@ pub type Connected = (
 
 /// Connects to a `ws://` or `wss://` URL with the default settings, no
 /// extensions and no subprotocol.
+///
+/// ```
+/// use futures_util::{SinkExt, StreamExt};
+/// use wsproto::stream::{self, Message};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let addr = listener.local_addr()?;
+/// # tokio::spawn(async move {
+/// #     let mut ws = stream::accept(listener.accept().await?.0).await?;
+/// #     while let Some(Ok(m)) = ws.next().await { if m.is_text() { ws.send(m).await?; } }
+/// #     Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+/// # });
+/// let (mut ws, response) = wsproto::connect(&format!("ws://{addr}/")).await?;
+/// assert_eq!(response.status(), 101);
+/// ws.send(Message::text("hello")).await?;
+/// assert_eq!(ws.next().await.transpose()?, Some(Message::text("hello")));
+/// # Ok(()) }
+/// ```
 ///
 /// The TCP connection has `TCP_NODELAY` set: WebSocket messages are written
 /// whole, so Nagle's algorithm would only delay them.
@@ -282,6 +306,18 @@ pub enum MaybeTlsStream<S> {
 
 impl<S> MaybeTlsStream<S> {
     /// The stream under any TLS, say for its peer address.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let addr = listener.local_addr()?;
+    /// # tokio::spawn(async move { wsproto::stream::accept(listener.accept().await?.0).await.map(drop) });
+    /// let (ws, _) = wsproto::connect(&format!("ws://{addr}/")).await?;
+    /// let tcp: &tokio::net::TcpStream = ws.get_ref().get_ref();
+    /// assert_eq!(tcp.peer_addr()?, addr);
+    /// # Ok(()) }
+    /// ```
     pub fn get_ref(&self) -> &S {
         match self {
             Self::Plain(io) => io,

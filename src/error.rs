@@ -36,6 +36,14 @@ pub struct ProtocolError {
 impl ProtocolError {
     /// An extension's protocol error ([`ProtocolErrorKind::Extension`]) with
     /// the close code it chose and a reason.
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, ProtocolError, ProtocolErrorKind};
+    ///
+    /// // In an `Extension::decode`: a payload the extension cannot make sense of.
+    /// let err = ProtocolError::new(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "bad frame for x-my-ext");
+    /// assert_eq!(err.kind, ProtocolErrorKind::Extension);
+    /// ```
     pub fn new(code: CloseCode, reason: impl Into<Cow<'static, str>>) -> Self {
         Self {
             kind: ProtocolErrorKind::Extension,
@@ -45,6 +53,14 @@ impl ProtocolError {
     }
 
     /// The close frame that answers this error: wsproto's `event_hint`.
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, ProtocolError, ProtocolErrorKind};
+    ///
+    /// let frame = ProtocolError::from(ProtocolErrorKind::InvalidUtf8).close_frame();
+    /// assert_eq!(frame.code, CloseCode::INVALID_FRAME_PAYLOAD_DATA);
+    /// assert_eq!(frame.reason.as_str(), "text is not valid UTF-8");
+    /// ```
     pub fn close_frame(&self) -> CloseFrame {
         CloseFrame::new(self.code, self.reason.to_string())
     }

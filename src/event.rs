@@ -16,6 +16,29 @@ pub enum MessageKind {
 }
 
 /// Something the peer did, reported by `poll_event`.
+///
+/// ```
+/// use wsproto::{Client, CloseCode, Config, Event, Open, Server};
+///
+/// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+/// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+/// client.send_text("hi")?;
+/// client.send_binary(&[1, 2])?;
+/// client.send_ping(b"?")?;
+/// let mut closing = client.close(CloseCode::NORMAL, "bye");
+/// server.receive(&closing.take_outgoing())?;
+/// while let Some(event) = server.poll_event()? {
+///     match event {
+///         Event::Text(text) => println!("text: {}", text.as_str()),
+///         Event::Binary(data) => println!("{} bytes", data.len()),
+///         Event::Ping(_) | Event::Pong(_) => {} // the pong is already queued
+///         Event::Close(frame) => println!("closed: {} {}", frame.code, frame.reason.as_str()),
+///         // TextChunk and BinaryChunk come only in MessageMode::Streaming.
+///         _ => {}
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {

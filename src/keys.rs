@@ -13,6 +13,22 @@ use chacha20::rand_core::{Rng, SeedableRng};
 /// RFC 6455 §5.3: "The masking key needs to be unpredictable; thus, the
 /// masking key MUST be derived from a strong source of entropy". Replace the
 /// default only with a source that honours this, or for deterministic tests.
+///
+/// ```
+/// use wsproto::{Client, Config, MaskKeySource, Open};
+///
+/// /// Keys from a hardware generator, say.
+/// struct MyKeys(u32);
+/// impl MaskKeySource for MyKeys {
+///     fn next_key(&mut self) -> [u8; 4] {
+///         self.0 = self.0.wrapping_mul(1_103_515_245).wrapping_add(12_345); // not this, really
+///         self.0.to_be_bytes()
+///     }
+/// }
+///
+/// let mut ws = Open::<Client>::new(Config::default(), Vec::new());
+/// ws.set_mask_source(Box::new(MyKeys(1)));
+/// ```
 pub trait MaskKeySource: Send {
     /// The key for the next frame.
     fn next_key(&mut self) -> [u8; 4];
@@ -152,6 +168,16 @@ pub(crate) mod test_hook {
 
 /// A fixed key, for tests and for reproducing captures. Never use it on a
 /// real connection: predictable keys defeat the purpose of masking.
+///
+/// ```
+/// use wsproto::{Client, Config, FixedKey, Open};
+///
+/// let mut ws = Open::<Client>::new(Config::default(), Vec::new());
+/// ws.set_mask_source(Box::new(FixedKey([1, 2, 3, 4])));
+/// ws.send_binary(&[0, 0])?;
+/// assert_eq!(&ws.take_outgoing()[..], [0x82, 0x82, 1, 2, 3, 4, 1, 2]);
+/// # Ok::<(), wsproto::LocalError>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct FixedKey(pub [u8; 4]);
 

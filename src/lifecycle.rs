@@ -90,16 +90,42 @@ impl State {
     }
 
     /// Whether input is still decoded.
+    ///
+    /// ```
+    /// use wsproto::lifecycle::State;
+    /// use wsproto::{Client, CloseCode, Config, Open};
+    ///
+    /// let closing = Open::<Client>::new(Config::default(), Vec::new()).close(CloseCode::NORMAL, "");
+    /// assert!(closing.state().is_reading()); // the peer's reply is still awaited
+    /// ```
     pub fn is_reading(&self) -> bool {
         matches!(self, Self::Open | Self::LocalClosing)
     }
 
     /// Whether messages, pings and pongs may be sent (and pings answered).
+    ///
+    /// ```
+    /// use wsproto::lifecycle::State;
+    /// use wsproto::{Client, CloseCode, Config, Open};
+    ///
+    /// let open = Open::<Client>::new(Config::default(), Vec::new());
+    /// assert!(open.state().may_send());
+    /// assert!(!open.close(CloseCode::NORMAL, "").state().may_send());
+    /// ```
     pub fn may_send(&self) -> bool {
         matches!(self, Self::Open)
     }
 
     /// Whether our close frame is still to be queued.
+    ///
+    /// ```
+    /// use wsproto::lifecycle::State;
+    /// use wsproto::{Client, CloseCode, Config, Open};
+    ///
+    /// let open = Open::<Client>::new(Config::default(), Vec::new());
+    /// assert!(open.state().may_send_close());
+    /// assert!(!open.close(CloseCode::NORMAL, "").state().may_send_close());
+    /// ```
     pub fn may_send_close(&self) -> bool {
         matches!(self, Self::Open | Self::RemoteClosing(_))
     }
@@ -107,11 +133,33 @@ impl State {
     /// Whether the connection is over: nothing more will be decoded and
     /// nothing more may be queued; once the outgoing bytes are written the
     /// transport can be closed.
+    ///
+    /// ```
+    /// use wsproto::lifecycle::State;
+    /// use wsproto::{Client, CloseCode, Config, Open};
+    ///
+    /// let mut open = Open::<Client>::new(Config::default(), Vec::new());
+    /// open.receive_eof();
+    /// while open.poll_event()?.is_some() {}
+    /// assert!(open.state().is_closed());
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, Self::Closed(_) | Self::Failed(_))
     }
 
     /// The peer's close frame (code 1006 if the transport ended first).
+    ///
+    /// ```
+    /// use wsproto::lifecycle::State;
+    /// use wsproto::{Client, CloseCode, Config, Open};
+    ///
+    /// let mut open = Open::<Client>::new(Config::default(), Vec::new());
+    /// open.receive(b"\x88\x02\x03\xe9")?; // the server's close, code 1001
+    /// while open.poll_event()?.is_some() {}
+    /// assert_eq!(open.state().close_received().map(|f| f.code), Some(CloseCode::GOING_AWAY));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close_received(&self) -> Option<&CloseFrame> {
         match self {
             Self::RemoteClosing(frame) | Self::Closed(frame) => Some(frame),
@@ -120,6 +168,17 @@ impl State {
     }
 
     /// The protocol error that failed the connection.
+    ///
+    /// ```
+    /// use wsproto::lifecycle::State;
+    /// use wsproto::{Client, CloseCode, Config, Open};
+    ///
+    /// let mut open = Open::<Client>::new(Config::default(), Vec::new());
+    /// open.receive(b"\x81\x80\0\0\0\0")?; // a masked frame from the server
+    /// assert!(open.poll_event().is_err());
+    /// assert_eq!(open.state().error().map(|e| e.code), Some(CloseCode::PROTOCOL_ERROR));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn error(&self) -> Option<&ProtocolError> {
         match self {
             Self::Failed(err) => Some(err),

@@ -151,6 +151,21 @@ impl<R: Role, P: Phase> Connection<R, P> {
     /// after the peer's close, a failure or the end of the transport are
     /// discarded.
     ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, Open, Server};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// client.send_text("hi")?;
+    /// let wire = client.take_outgoing();
+    /// // Bytes may arrive in any pieces; a partial frame decodes to nothing yet.
+    /// server.receive(&wire[..3])?;
+    /// assert_eq!(server.poll_event()?, None);
+    /// server.receive(&wire[3..])?;
+    /// assert_eq!(server.poll_event()?, Some(Event::Text("hi".into())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`LocalError::ReceiveBufferFull`] when `Config::max_receive_buffer`
@@ -182,6 +197,17 @@ impl<R: Role, P: Phase> Connection<R, P> {
 
     /// How many more bytes [`receive`](Self::receive) takes before it
     /// refuses input (`usize::MAX` once input is discarded).
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let config = Config::default().with_max_receive_buffer(1024);
+    /// let mut ws = Open::<Server>::new(config, Vec::new());
+    /// assert_eq!(ws.receive_capacity(), 1024);
+    /// ws.receive(&[0x82, 0x80])?; // the head of a masked binary frame
+    /// assert_eq!(ws.receive_capacity(), 1022);
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn receive_capacity(&self) -> usize {
         self.engine.receive_capacity()
     }
@@ -189,12 +215,48 @@ impl<R: Role, P: Phase> Connection<R, P> {
     /// Reports that the transport ended (wsproto's `receive_data(None)`).
     /// If no close frame came before, the next events end with a
     /// [`Event::Close`] of code 1006.
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, Config, Event, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.receive_eof(); // the peer vanished without a close frame
+    /// let Some(Event::Close(frame)) = ws.poll_event()? else { unreachable!() };
+    /// assert_eq!(frame.code, CloseCode::ABNORMAL_CLOSURE);
+    /// assert!(ws.is_closed());
+    /// assert_eq!(ws.poll_event()?, None);
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
     pub fn receive_eof(&mut self) {
         self.engine.receive_eof();
     }
 
     /// Decodes the next event from the received bytes; `Ok(None)` when more
     /// bytes are needed (or nothing more can come).
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Event, Open, ProtocolErrorKind, Server};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// client.send_text("one")?;
+    /// client.send_ping(b"are you there?")?;
+    /// server.receive(&client.take_outgoing())?;
+    /// assert_eq!(server.poll_event()?, Some(Event::Text("one".into())));
+    /// assert_eq!(server.poll_event()?, Some(Event::Ping("are you there?".into())));
+    /// assert_eq!(server.poll_event()?, None); // feed more bytes
+    ///
+    /// // A client's frame must be masked (RFC 6455 §5.1): this one is not.
+    /// server.receive(b"\x81\x02hi")?;
+    /// let err = server.poll_event().unwrap_err();
+    /// assert_eq!(err.kind, ProtocolErrorKind::UnmaskedFrameFromClient);
+    /// assert_eq!(err.code, CloseCode::PROTOCOL_ERROR);
+    /// assert!(server.is_closed());
+    /// // The pong, then the close frame with code 1002, are queued to write.
+    /// let out = server.take_outgoing();
+    /// assert!(out.starts_with(b"\x8a\x0eare you there?\x88"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -207,12 +269,40 @@ impl<R: Role, P: Phase> Connection<R, P> {
     }
 
     /// Takes every queued outgoing byte as one buffer.
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.send_text("a")?;
+    /// ws.send_binary(b"b")?;
+    /// let out = ws.take_outgoing(); // write all of it to the transport
+    /// assert_eq!(&out[..], b"\x81\x01a\x82\x01b");
+    /// assert!(ws.take_outgoing().is_empty());
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn take_outgoing(&mut self) -> Bytes {
         self.engine.take_outgoing()
     }
 
     /// Takes the next contiguous piece of outgoing bytes; large payloads
     /// queued by reference come out as their own pieces, without a copy.
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// let big = bytes::Bytes::from(vec![7u8; 1 << 20]);
+    /// ws.send_binary_shared(big.clone())?;
+    /// let mut written = Vec::new();
+    /// while let Some(piece) = ws.poll_transmit() {
+    ///     written.push(piece); // write each piece in turn
+    /// }
+    /// // The frame header, then the payload itself, not a copy of it.
+    /// assert_eq!(written.len(), 2);
+    /// assert_eq!(written[1].as_ptr(), big.as_ptr());
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.engine.poll_transmit()
     }
@@ -220,49 +310,152 @@ impl<R: Role, P: Phase> Connection<R, P> {
     /// Fills `dst` with the outgoing bytes for a vectored write; returns how
     /// many slices were filled. Call [`advance_outgoing`](Self::advance_outgoing)
     /// with the number of bytes written.
+    ///
+    /// ```
+    /// use std::io::{IoSlice, Write};
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.send_text("hello")?;
+    /// ws.send_binary_shared(bytes::Bytes::from(vec![0u8; 100_000]))?;
+    /// let mut transport = Vec::new(); // any `Write`: a socket, a pipe…
+    /// while ws.outgoing_len() > 0 {
+    ///     let mut slices = [IoSlice::new(&[]); 8];
+    ///     let n = ws.outgoing_slices(&mut slices);
+    ///     let written = transport.write_vectored(&slices[..n])?;
+    ///     ws.advance_outgoing(written);
+    /// }
+    /// assert_eq!(transport.len(), 7 + 10 + 100_000); // two frames, headers included
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn outgoing_slices<'a>(&'a mut self, dst: &mut [IoSlice<'a>]) -> usize {
         self.engine.outgoing_slices(dst)
     }
 
-    /// Drops the first `n` outgoing bytes, after the transport wrote them.
+    /// Drops the first `n` outgoing bytes, after the transport wrote them;
+    /// see [`outgoing_slices`](Self::outgoing_slices) for the loop.
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.send_text("hello")?;
+    /// ws.advance_outgoing(2); // the transport took the frame header only
+    /// assert_eq!(&ws.take_outgoing()[..], b"hello");
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn advance_outgoing(&mut self, n: usize) {
         self.engine.advance_outgoing(n);
     }
 
     /// Bytes waiting to be written (a pong owed to the peer included): the
     /// back-pressure signal. Reading it changes nothing.
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.send_text("hello")?;
+    /// assert_eq!(ws.outgoing_len(), 7);
+    /// // Stop producing while this is over what the transport can take.
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn outgoing_len(&self) -> usize {
         self.engine.outgoing_len()
     }
 
     /// The lifecycle state behind the phase type.
+    ///
+    /// ```
+    /// use wsproto::lifecycle::State;
+    /// use wsproto::{CloseCode, Config, Open, Server};
+    ///
+    /// let ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// assert_eq!(ws.state(), &State::Open);
+    /// let ws = ws.close(CloseCode::NORMAL, "");
+    /// assert_eq!(ws.state(), &State::LocalClosing);
+    /// ```
     pub fn state(&self) -> &State {
         self.engine.state()
     }
 
     /// The peer's close frame, once received (1006 if the transport ended
     /// first).
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Open, Server};
+    ///
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// let mut closing = Open::<Client>::new(Config::default(), Vec::new())
+    ///     .close(CloseCode::GOING_AWAY, "tab closed");
+    /// server.receive(&closing.take_outgoing())?;
+    /// while server.poll_event()?.is_some() {}
+    /// let frame = server.close_received().unwrap();
+    /// assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::GOING_AWAY, "tab closed"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close_received(&self) -> Option<&CloseFrame> {
         self.engine.state().close_received()
     }
 
     /// The protocol error that failed the connection, if any.
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.receive(&[0x83, 0x80, 0, 0, 0, 0])?; // opcode 3 is reserved
+    /// assert!(ws.poll_event().is_err());
+    /// assert_eq!(ws.error().map(|e| e.code), Some(CloseCode::PROTOCOL_ERROR));
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn error(&self) -> Option<&ProtocolError> {
         self.engine.state().error()
     }
 
     /// The negotiated extensions.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+    /// let ws = Open::<Server>::new(Config::default(), vec![Box::new(deflate)]);
+    /// assert_eq!(ws.extensions()[0].name(), "permessage-deflate");
+    /// ```
     pub fn extensions(&self) -> &[Box<dyn Extension>] {
         self.engine.extensions()
     }
 
     /// The subprotocol the opening handshake agreed on, if any (`None`
     /// for a connection built with [`Open::new`]).
+    ///
+    /// ```
+    /// use wsproto::handshake::{Accept, ServerHandshake};
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let request = http::Request::get("ws://example.com/")
+    ///     .header("sec-websocket-protocol", "v2.chat, v1.chat")
+    ///     .body(())?;
+    /// let (_client, request) = Pending::<Client>::new(request, Config::default(), Vec::new())?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// let ws = incoming.accept(Accept::new().subprotocol("v1.chat"))?;
+    /// assert_eq!(ws.subprotocol(), Some("v1.chat"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn subprotocol(&self) -> Option<&str> {
         self.engine.subprotocol()
     }
 
     /// The connection's configuration.
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let ws = Open::<Server>::new(Config::default().with_auto_pong(false), Vec::new());
+    /// assert!(!ws.config().auto_pong);
+    /// ```
     pub fn config(&self) -> &Config {
         &self.engine.config
     }
@@ -271,6 +464,22 @@ impl<R: Role, P: Phase> Connection<R, P> {
     /// transport ended, or the peer broke the protocol): no more events will
     /// come, and once the outgoing bytes are written the transport can be
     /// closed (RFC 6455 §7.1.1: the server closes it first).
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Open, Server};
+    ///
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// let mut closing = Open::<Client>::new(Config::default(), Vec::new())
+    ///     .close(CloseCode::NORMAL, "");
+    /// assert!(!closing.is_closed()); // waiting for the server's reply
+    /// server.receive(&closing.take_outgoing())?;
+    /// while server.poll_event()?.is_some() {}
+    /// assert!(server.is_closed()); // write the queued reply, then close the transport
+    /// closing.receive(&server.take_outgoing())?;
+    /// while closing.poll_event()?.is_some() {}
+    /// assert!(closing.is_closed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.engine.state().is_closed()
     }
@@ -301,6 +510,16 @@ impl<R: Role> Open<R> {
     /// Builds an open connection when the handshake happened elsewhere:
     /// Python wsproto's `Connection(extensions)`. The extensions must already
     /// be negotiated.
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Open};
+    ///
+    /// // The handshake was done by another HTTP library.
+    /// let mut ws = Open::<Client>::new(Config::default(), Vec::new());
+    /// ws.send_text("hi")?;
+    /// assert_eq!(ws.take_outgoing().len(), 2 + 4 + 2); // header, mask key, payload
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn new(config: Config, extensions: Vec<Box<dyn Extension>>) -> Self {
         Self::with_engine(Engine::new(config, extensions))
     }
@@ -321,8 +540,8 @@ impl<R: Role> Open<R> {
             .send_data(kind, Payload::Shared(data), true, false)
     }
 
-    /// Sends one fragment whose payload the caller already owns.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    /// Sends one fragment whose payload the caller already owns (the
+    /// async adapter and the [`compat`](crate::compat) facade).
     pub(crate) fn send_fragment_shared(
         &mut self,
         kind: MessageKind,
@@ -359,6 +578,15 @@ impl<R: Role> Open<R> {
 
     /// Sends a whole binary message.
     ///
+    /// ```
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// ws.send_binary(&[1, 2, 3])?;
+    /// assert_eq!(&ws.take_outgoing()[..], b"\x82\x03\x01\x02\x03");
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`send_text`](Self::send_text).
@@ -370,6 +598,21 @@ impl<R: Role> Open<R> {
     /// Sends one fragment of a message (RFC 6455 §5.4). The first call
     /// starts a message of `kind`, the call with `fin` set ends it. A
     /// fragmented text message need not be split at character boundaries.
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, MessageKind, Open, Server};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// let text = "héllo".as_bytes();
+    /// client.send_fragment(MessageKind::Text, &text[..2], false)?; // splits the é
+    /// client.send_ping(b"")?; // control frames may come between fragments
+    /// client.send_fragment(MessageKind::Text, &text[2..], true)?;
+    /// server.receive(&client.take_outgoing())?;
+    /// assert_eq!(server.poll_event()?, Some(Event::Ping("".into())));
+    /// assert_eq!(server.poll_event()?, Some(Event::Text("héllo".into())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -427,6 +670,23 @@ impl<R: Role> Open<R> {
 
     /// Sends a ping (payload at most 125 bytes).
     ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, LocalError, Open, Server};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// server.send_ping(b"1")?;
+    /// client.receive(&server.take_outgoing())?;
+    /// assert_eq!(client.poll_event()?, Some(Event::Ping("1".into())));
+    /// // The client's pong is already queued (`Config::auto_pong`).
+    /// server.receive(&client.take_outgoing())?;
+    /// assert_eq!(server.poll_event()?, Some(Event::Pong("1".into())));
+    ///
+    /// let too_long = [0; 126];
+    /// assert_eq!(server.send_ping(&too_long), Err(LocalError::ControlPayloadTooLarge(126)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`LocalError::ControlPayloadTooLarge`], or as [`send_text`](Self::send_text).
@@ -436,6 +696,22 @@ impl<R: Role> Open<R> {
 
     /// Sends an unsolicited pong, or answers a ping yourself when
     /// `Config::auto_pong` is off.
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, Open, Server};
+    ///
+    /// let manual = Config::default().with_auto_pong(false);
+    /// let mut client = Open::<Client>::new(manual, Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// server.send_ping(b"t=1")?;
+    /// client.receive(&server.take_outgoing())?;
+    /// if let Some(Event::Ping(payload)) = client.poll_event()? {
+    ///     client.send_pong(&payload)?; // nothing was queued for us
+    /// }
+    /// server.receive(&client.take_outgoing())?;
+    /// assert_eq!(server.poll_event()?, Some(Event::Pong("t=1".into())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -452,6 +728,23 @@ impl<R: Role> Open<R> {
     /// automatically, or the connection failed, nothing more is sent; the
     /// returned connection is then already closed
     /// ([`next_phase`](Connection::next_phase) says so).
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Event, Open, Server};
+    ///
+    /// let client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// let mut closing = client.close(CloseCode::NORMAL, "done"); // no more sends
+    /// server.receive(&closing.take_outgoing())?;
+    /// let Some(Event::Close(frame)) = server.poll_event()? else { unreachable!() };
+    /// assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::NORMAL, "done"));
+    ///
+    /// closing.receive(&server.take_outgoing())?; // the automatic reply
+    /// assert!(matches!(closing.poll_event()?, Some(Event::Close(_))));
+    /// let closed = closing.into_closed().expect("the server answered");
+    /// assert!(closed.was_clean());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close(mut self, code: CloseCode, reason: &str) -> Closing<R> {
         self.engine
             .queue_close(&CloseFrame::new(code, reason.to_owned()));
@@ -461,6 +754,19 @@ impl<R: Role> Open<R> {
 
 impl Open<Client> {
     /// Replaces the source of masking keys (default: the OS random generator).
+    ///
+    /// A fixed key makes the bytes reproducible, for tests; real
+    /// connections need unpredictable keys (RFC 6455 §10.3).
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, FixedKey, Open};
+    ///
+    /// let mut ws = Open::<Client>::new(Config::default(), Vec::new());
+    /// ws.set_mask_source(Box::new(FixedKey([0, 0, 0, 0])));
+    /// ws.send_text("hi")?;
+    /// assert_eq!(&ws.take_outgoing()[..], b"\x81\x82\0\0\0\0hi");
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn set_mask_source(&mut self, source: Box<dyn MaskKeySource>) {
         self.engine.set_mask_source(source);
     }
@@ -482,6 +788,17 @@ impl Open<Server> {
     /// and [`outgoing_slices`](Connection::outgoing_slices)). Server only:
     /// client frames are masked, which needs a copy anyway.
     ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    /// let payload = Bytes::from_static(b"\x00\x01\x02");
+    /// ws.send_binary_shared(payload)?;
+    /// assert_eq!(&ws.take_outgoing()[..], b"\x82\x03\x00\x01\x02");
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`send_text`](Self::send_text).
@@ -493,6 +810,23 @@ impl Open<Server> {
     /// Sends a whole text message without copying a large payload, as
     /// [`send_binary_shared`](Self::send_binary_shared) does; handy for
     /// echoing or forwarding an [`Event::Text`].
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, Open, Server};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// client.send_text("echo me")?;
+    /// server.receive(&client.take_outgoing())?;
+    /// while let Some(event) = server.poll_event()? {
+    ///     if let Event::Text(text) = event {
+    ///         server.send_text_shared(text)?; // the received buffer, not a copy
+    ///     }
+    /// }
+    /// client.receive(&server.take_outgoing())?;
+    /// assert_eq!(client.poll_event()?, Some(Event::Text("echo me".into())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -510,6 +844,25 @@ impl Open<Server> {
 impl<R: Role> RemoteClosing<R> {
     /// Sends our close frame in reply, which ends the close handshake.
     /// Python wsproto's `send(event.response())` after a `CloseConnection`.
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Event, Open, Server, WebSocket};
+    ///
+    /// let manual = Config::default().with_auto_close(false);
+    /// let mut server = Open::<Server>::new(manual, Vec::new());
+    /// let mut closing = Open::<Client>::new(Config::default(), Vec::new())
+    ///     .close(CloseCode::NORMAL, "bye");
+    /// server.receive(&closing.take_outgoing())?;
+    /// assert!(matches!(server.poll_event()?, Some(Event::Close(_))));
+    /// let WebSocket::RemoteClosing(remote_closing) = server.next_phase() else { unreachable!() };
+    /// // Finish sending what you must (nothing here), then reply.
+    /// let mut closed = remote_closing.close(CloseCode::NORMAL, "bye to you");
+    /// assert!(closed.is_closed());
+    /// closing.receive(&closed.take_outgoing())?;
+    /// let Some(Event::Close(reply)) = closing.poll_event()? else { unreachable!() };
+    /// assert_eq!(reply.reason.as_str(), "bye to you");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close(mut self, code: CloseCode, reason: &str) -> Closed<R> {
         self.engine
             .queue_close(&CloseFrame::new(code, reason.to_owned()));
@@ -553,6 +906,18 @@ impl<R: Role> Closing<R> {
 
 impl<R: Role> Closed<R> {
     /// Whether both close frames were exchanged without a protocol error.
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Open, WebSocket};
+    ///
+    /// let mut closing = Open::<Client>::new(Config::default(), Vec::new())
+    ///     .close(CloseCode::NORMAL, "");
+    /// closing.receive_eof(); // the transport ended before the server's reply
+    /// while closing.poll_event()?.is_some() {}
+    /// let WebSocket::Closed(closed) = closing.next_phase() else { unreachable!() };
+    /// assert!(!closed.was_clean());
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
     pub fn was_clean(&self) -> bool {
         self.error().is_none()
             && self
@@ -586,13 +951,13 @@ impl<R: Role> Closed<R> {
 #[derive(Debug)]
 #[must_use]
 pub enum WebSocket<R: Role> {
-    /// See [`Open`].
+    /// The open phase: see [`Open`].
     Open(Open<R>),
-    /// See [`RemoteClosing`].
+    /// The peer closed, our reply is owed: see [`RemoteClosing`].
     RemoteClosing(RemoteClosing<R>),
-    /// See [`Closing`].
+    /// Our close is queued, the peer's awaited: see [`Closing`].
     Closing(Closing<R>),
-    /// See [`Closed`].
+    /// The connection is over: see [`Closed`].
     Closed(Closed<R>),
 }
 
@@ -649,6 +1014,16 @@ impl<R: Role> WebSocket<R> {
     }
 
     /// The open connection, to send on; `None` in any other phase.
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// if let Some(open) = ws.as_open() {
+    ///     open.send_text("still open")?;
+    /// }
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn as_open(&mut self) -> Option<&mut Open<R>> {
         match self {
             Self::Open(open) => Some(open),
@@ -658,13 +1033,34 @@ impl<R: Role> WebSocket<R> {
 
     /// Starts the close handshake (from [`Open`]) or completes it (from
     /// [`RemoteClosing`]); does nothing once our close is queued.
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.close(CloseCode::GOING_AWAY, "restarting");
+    /// assert!(matches!(ws, WebSocket::Closing(_)));
+    /// ws.close(CloseCode::NORMAL, ""); // a second close queues nothing
+    /// assert_eq!(&ws.take_outgoing()[..4], b"\x88\x0c\x03\xe9");
+    /// ```
     pub fn close(&mut self, code: CloseCode, reason: &str) {
         self.engine_mut()
             .queue_close(&CloseFrame::new(code, reason.to_owned()));
         self.sync();
     }
 
-    /// See [`Connection::receive`].
+    /// Feeds bytes read from the transport; see [`Connection::receive`].
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Event, Open, Server, WebSocket};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// client.send_binary(b"\x01")?;
+    /// server.receive(&client.take_outgoing())?;
+    /// assert_eq!(server.poll_event()?, Some(Event::Binary(vec![1].into())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -673,7 +1069,16 @@ impl<R: Role> WebSocket<R> {
         self.engine_mut().receive(data)
     }
 
-    /// See [`Connection::receive_buffer`].
+    /// The receive buffer, to read into directly; see [`Connection::receive_buffer`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive_buffer()?.extend_from_slice(&[0x89, 0x80, 0, 0, 0, 0]); // a masked, empty ping
+    /// assert!(ws.poll_event()?.is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -682,18 +1087,48 @@ impl<R: Role> WebSocket<R> {
         self.engine_mut().receive_buffer()
     }
 
-    /// See [`Connection::receive_capacity`].
+    /// How many more bytes `receive` takes; see [`Connection::receive_capacity`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert_eq!(ws.receive_capacity(), Config::default().max_receive_buffer);
+    /// ```
     pub fn receive_capacity(&self) -> usize {
         self.engine().receive_capacity()
     }
 
-    /// See [`Connection::receive_eof`].
+    /// Reports that the transport ended; see [`Connection::receive_eof`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive_eof();
+    /// assert!(ws.poll_event()?.is_some()); // the 1006 close
+    /// assert!(matches!(ws, WebSocket::Closed(_)));
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
     pub fn receive_eof(&mut self) {
         self.engine_mut().receive_eof();
     }
 
-    /// See [`Connection::poll_event`]; moves to the next phase when the
-    /// event (or error) changed it.
+    /// Decodes the next event, as [`Connection::poll_event`] does, and
+    /// moves to the next phase when the event (or error) changed it.
+    ///
+    /// ```
+    /// use wsproto::{Client, CloseCode, Config, Event, Open, Server, WebSocket};
+    ///
+    /// let mut server = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// let mut closing = Open::<Client>::new(Config::default(), Vec::new())
+    ///     .close(CloseCode::NORMAL, "");
+    /// server.receive(&closing.take_outgoing())?;
+    /// assert!(matches!(server, WebSocket::Open(_)));
+    /// assert!(matches!(server.poll_event()?, Some(Event::Close(_))));
+    /// assert!(matches!(server, WebSocket::Closed(_))); // the reply was queued
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -706,62 +1141,177 @@ impl<R: Role> WebSocket<R> {
         result
     }
 
-    /// See [`Connection::take_outgoing`].
+    /// Takes every queued outgoing byte as one buffer; see
+    /// [`Connection::take_outgoing`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// assert_eq!(&ws.take_outgoing()[..], b"\x81\x02hi");
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn take_outgoing(&mut self) -> Bytes {
         self.engine_mut().take_outgoing()
     }
 
-    /// See [`Connection::poll_transmit`].
+    /// Takes the next contiguous piece of outgoing bytes; see [`Connection::poll_transmit`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// while let Some(piece) = ws.poll_transmit() {
+    ///     assert_eq!(&piece[..], b"\x81\x02hi"); // write it
+    /// }
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.engine_mut().poll_transmit()
     }
 
-    /// See [`Connection::outgoing_slices`].
+    /// Fills `dst` with the outgoing bytes for a vectored write; see
+    /// [`Connection::outgoing_slices`].
+    ///
+    /// ```
+    /// use std::io::{IoSlice, Write};
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// let mut transport = Vec::new();
+    /// let mut slices = [IoSlice::new(&[]); 4];
+    /// let n = ws.outgoing_slices(&mut slices);
+    /// let written = transport.write_vectored(&slices[..n])?;
+    /// ws.advance_outgoing(written);
+    /// assert_eq!((transport.len(), ws.outgoing_len()), (4, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn outgoing_slices<'a>(&'a mut self, dst: &mut [IoSlice<'a>]) -> usize {
         self.engine_mut().outgoing_slices(dst)
     }
 
-    /// See [`Connection::advance_outgoing`].
+    /// Drops the first `n` outgoing bytes, after the transport wrote them; see [`Connection::advance_outgoing`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// ws.advance_outgoing(2);
+    /// assert_eq!(ws.outgoing_len(), 2);
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn advance_outgoing(&mut self, n: usize) {
         self.engine_mut().advance_outgoing(n);
     }
 
-    /// See [`Connection::outgoing_len`].
+    /// Bytes waiting to be written: the back-pressure signal; see [`Connection::outgoing_len`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.as_open().unwrap().send_text("hi")?;
+    /// assert_eq!(ws.outgoing_len(), 4);
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn outgoing_len(&self) -> usize {
         self.engine().outgoing_len()
     }
 
-    /// See [`Connection::state`].
+    /// The lifecycle state behind the phase; see [`Connection::state`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert_eq!(ws.state(), &wsproto::lifecycle::State::Open);
+    /// ```
     pub fn state(&self) -> &State {
         self.engine().state()
     }
 
-    /// See [`Connection::close_received`].
+    /// The peer's close frame, once received; see [`Connection::close_received`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])?; // a masked close, code 1000
+    /// ws.poll_event()?;
+    /// assert_eq!(ws.close_received().map(|f| f.code), Some(wsproto::CloseCode::NORMAL));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close_received(&self) -> Option<&CloseFrame> {
         self.engine().state().close_received()
     }
 
-    /// See [`Connection::error`].
+    /// The protocol error that failed the connection, if any; see [`Connection::error`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// ws.receive(&[0x81, 0x00])?; // unmasked: a client must mask
+    /// assert!(ws.poll_event().is_err());
+    /// assert!(ws.error().is_some());
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     pub fn error(&self) -> Option<&ProtocolError> {
         self.engine().state().error()
     }
 
-    /// See [`Connection::is_closed`].
+    /// Whether the connection is over; see [`Connection::is_closed`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert!(!ws.is_closed());
+    /// ws.receive_eof();
+    /// while ws.poll_event()?.is_some() {}
+    /// assert!(ws.is_closed());
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.engine().state().is_closed()
     }
 
-    /// See [`Connection::extensions`].
+    /// The negotiated extensions; see [`Connection::extensions`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert!(ws.extensions().is_empty());
+    /// ```
     pub fn extensions(&self) -> &[Box<dyn Extension>] {
         self.engine().extensions()
     }
 
-    /// See [`Connection::config`].
+    /// The connection's configuration; see [`Connection::config`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert!(ws.config().auto_pong);
+    /// ```
     pub fn config(&self) -> &Config {
         &self.engine().config
     }
 
-    /// See [`Connection::subprotocol`].
+    /// The subprotocol the opening handshake agreed on, if any; see [`Connection::subprotocol`].
+    ///
+    /// ```
+    /// use wsproto::{Config, Open, Server, WebSocket};
+    ///
+    /// let mut ws = WebSocket::from(Open::<Server>::new(Config::default(), Vec::new()));
+    /// assert_eq!(ws.subprotocol(), None);
+    /// ```
     pub fn subprotocol(&self) -> Option<&str> {
         self.engine().subprotocol()
     }

@@ -51,6 +51,16 @@ impl Utf8Error {
 
     /// Whether the text ended in the middle of a code point (as opposed to containing a byte
     /// that no continuation could make valid).
+    ///
+    /// ```
+    /// use wsproto::utf8::Utf8Validator;
+    ///
+    /// let mut v = Utf8Validator::new();
+    /// v.feed("é".as_bytes().split_at(1).0)?; // half a code point: fine so far
+    /// let err = v.finish().unwrap_err(); // but the message ends there
+    /// assert!(err.is_incomplete());
+    /// # Ok::<(), wsproto::utf8::Utf8Error>(())
+    /// ```
     #[must_use]
     pub const fn is_incomplete(&self) -> bool {
         self.incomplete
@@ -139,6 +149,15 @@ pub struct Utf8Validator {
 
 impl Utf8Validator {
     /// Creates a validator for a new message.
+    ///
+    /// ```
+    /// use wsproto::utf8::Utf8Validator;
+    ///
+    /// let mut v = Utf8Validator::new();
+    /// v.feed(b"hello")?;
+    /// v.finish()?;
+    /// # Ok::<(), wsproto::utf8::Utf8Error>(())
+    /// ```
     #[must_use]
     pub const fn new() -> Self {
         Self {
@@ -153,6 +172,18 @@ impl Utf8Validator {
     /// pieces, however small they are. The error is reported on the first piece containing a
     /// byte that no continuation could make valid — for example a piece ending in `0xED 0xA0`
     /// (the start of a surrogate) or `0xF4 0x90` (beyond U+10FFFF) fails at once.
+    /// ```
+    /// use wsproto::utf8::Utf8Validator;
+    ///
+    /// let mut v = Utf8Validator::new();
+    /// for piece in [&b"h\xc3"[..], b"\xa9llo"] { // "héllo", cut inside the é
+    ///     v.feed(piece)?;
+    /// }
+    /// v.finish()?;
+    /// assert!(v.feed(b"\xed\xa0").is_err()); // a surrogate fails at once
+    /// # Ok::<(), wsproto::utf8::Utf8Error>(())
+    /// ```
+    ///
     ///
     /// # Errors
     ///
@@ -273,6 +304,17 @@ impl Utf8Validator {
     /// Number of bytes carried over: the tail of the message so far that is an unfinished (but
     /// still possibly valid) code point, 0..=3.
     ///
+    /// ```
+    /// use wsproto::utf8::Utf8Validator;
+    ///
+    /// let mut v = Utf8Validator::new();
+    /// v.feed(&"€".as_bytes()[..2])?;
+    /// assert_eq!(v.pending_len(), 2); // waiting for the third byte of the €
+    /// v.feed(&"€".as_bytes()[2..])?;
+    /// assert_eq!(v.pending_len(), 0);
+    /// # Ok::<(), wsproto::utf8::Utf8Error>(())
+    /// ```
+    ///
     /// The message so far, minus its last `pending_len()` bytes, is complete valid UTF-8. After
     /// an error this is 0.
     #[must_use]
@@ -285,6 +327,17 @@ impl Utf8Validator {
     }
 
     /// Ends the message and resets the validator for the next one.
+    ///
+    /// ```
+    /// use wsproto::utf8::Utf8Validator;
+    ///
+    /// let mut v = Utf8Validator::new();
+    /// v.feed(b"complete")?;
+    /// v.finish()?; // ready for the next message
+    /// v.feed(b"\xe2\x82")?;
+    /// assert!(v.finish().is_err()); // cut inside a code point
+    /// # Ok::<(), wsproto::utf8::Utf8Error>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -302,6 +355,17 @@ impl Utf8Validator {
     }
 
     /// Forgets the current message, including an earlier error.
+    ///
+    /// ```
+    /// use wsproto::utf8::Utf8Validator;
+    ///
+    /// let mut v = Utf8Validator::new();
+    /// assert!(v.feed(b"\xff").is_err());
+    /// assert!(v.feed(b"ok").is_err()); // the error sticks
+    /// v.reset();
+    /// v.feed(b"ok")?;
+    /// # Ok::<(), wsproto::utf8::Utf8Error>(())
+    /// ```
     pub fn reset(&mut self) {
         self.carried_len = 0;
     }
@@ -363,6 +427,16 @@ impl Utf8Bytes {
     }
 
     /// Validates `bytes` as UTF-8.
+    /// ```
+    /// use bytes::Bytes;
+    /// use wsproto::Utf8Bytes;
+    ///
+    /// let text = Utf8Bytes::try_from_bytes(Bytes::from_static(b"ok"))?;
+    /// assert_eq!(text, "ok");
+    /// assert!(Utf8Bytes::try_from_bytes(Bytes::from_static(b"\xff")).is_err());
+    /// # Ok::<(), Bytes>(())
+    /// ```
+    ///
     ///
     /// # Errors
     ///
@@ -375,6 +449,14 @@ impl Utf8Bytes {
     }
 
     /// The text. Free: the bytes were checked once, when they arrived.
+    ///
+    /// ```
+    /// use wsproto::Utf8Bytes;
+    ///
+    /// let text = Utf8Bytes::from("hello");
+    /// assert_eq!(text.as_str(), "hello");
+    /// assert!(text.starts_with("he")); // it also derefs to str
+    /// ```
     pub fn as_str(&self) -> &str {
         // SAFETY: every way to build a `Utf8Bytes` guarantees UTF-8:
         // `try_from_bytes` validates, `From<&str>` and `From<String>` start
@@ -385,21 +467,46 @@ impl Utf8Bytes {
     }
 
     /// The underlying bytes.
+    ///
+    /// ```
+    /// use wsproto::Utf8Bytes;
+    ///
+    /// assert_eq!(&Utf8Bytes::from("hi").as_bytes()[..], b"hi");
+    /// ```
     pub fn as_bytes(&self) -> &Bytes {
         &self.0
     }
 
     /// Unwraps the underlying bytes.
+    ///
+    /// ```
+    /// use wsproto::Utf8Bytes;
+    ///
+    /// let bytes: bytes::Bytes = Utf8Bytes::from("hi").into_bytes(); // no copy
+    /// assert_eq!(&bytes[..], b"hi");
+    /// ```
     pub fn into_bytes(self) -> Bytes {
         self.0
     }
 
     /// The length in bytes.
+    ///
+    /// ```
+    /// use wsproto::Utf8Bytes;
+    ///
+    /// assert_eq!(Utf8Bytes::from("née").len(), 4);
+    /// ```
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether the text is empty.
+    ///
+    /// ```
+    /// use wsproto::Utf8Bytes;
+    ///
+    /// assert!(Utf8Bytes::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -243,3 +243,37 @@ fn client_send_and_receive_allocate_nothing_per_message() {
         }
     }
 }
+
+/// Large messages arriving in socket-sized reads that cut frames anywhere:
+/// once warm, the receive buffer's allocation is reused for every message
+/// (the payloads are dropped before the next read), so no message pays for
+/// a fresh allocation or a reallocation.
+#[test]
+fn large_messages_in_reads_reuse_the_receive_buffer() {
+    const READ: usize = 64 * 1024;
+    for size in [100_000, 1 << 20, 3 << 20] {
+        for binary in [false, true] {
+            let messages = 12;
+            let input = client_frames(&text(size), binary, messages);
+            let config = Config::default().with_max_receive_buffer(READ);
+            let mut server = Open::<Server>::new(config, Vec::new());
+            let round = |server: &mut Open<Server>| {
+                let mut got = 0;
+                for piece in input.chunks(READ) {
+                    server.receive(piece).unwrap();
+                    while let Some(event) = server.poll_event().unwrap() {
+                        assert!(matches!(event, Event::Text(_) | Event::Binary(_)));
+                        got += 1;
+                    }
+                }
+                assert_eq!(got, messages);
+            };
+            round(&mut server);
+            let allocations = allocations_during(|| round(&mut server));
+            assert_eq!(
+                allocations, 0,
+                "size {size}, binary {binary}: {allocations} allocations for {messages} messages"
+            );
+        }
+    }
+}

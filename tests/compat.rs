@@ -1,5 +1,6 @@
 //! The Python-wsproto-style facade, client against server: the same event
-//! sequences and states as Python wsproto's `WSConnection`.
+//! sequences and states as Python wsproto's `WSConnection`, in whole-message
+//! mode (the per-frame default is covered by tests/python_wsproto/).
 
 use bytes::Bytes;
 use wsproto::CloseCode;
@@ -7,12 +8,20 @@ use wsproto::compat::events::{
     AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection, RejectData, Request,
     TextMessage,
 };
-use wsproto::compat::{ConnectionState, ConnectionType, Event, WSConnection};
+use wsproto::compat::{ConnectionState, ConnectionType, Event, ProtocolError, WSConnection};
+use wsproto::{Config, MessageMode};
+
+fn whole(kind: ConnectionType) -> WSConnection {
+    WSConnection::with_config(
+        kind,
+        Config::default().with_message_mode(MessageMode::Whole),
+    )
+}
 
 /// Delivers `bytes` to `to` in chunks of `chunk` and returns its events.
 fn deliver(to: &mut WSConnection, bytes: &[u8], chunk: usize) -> Vec<Event> {
     for piece in bytes.chunks(chunk.max(1)) {
-        to.receive_data(Some(piece));
+        to.receive_data(Some(piece)).unwrap();
     }
     to.events().collect()
 }
@@ -20,8 +29,8 @@ fn deliver(to: &mut WSConnection, bytes: &[u8], chunk: usize) -> Vec<Event> {
 /// A client and a server through the opening handshake, the client having
 /// offered the subprotocol "chat" and the server having selected it.
 fn open_pair(chunk: usize) -> (WSConnection, WSConnection) {
-    let mut client = WSConnection::new(ConnectionType::Client);
-    let mut server = WSConnection::new(ConnectionType::Server);
+    let mut client = whole(ConnectionType::Client);
+    let mut server = whole(ConnectionType::Server);
     assert_eq!(client.state(), ConnectionState::Connecting);
     assert_eq!(server.state(), ConnectionState::Connecting);
     let mut request = Request::new("example.com", "/chat?x=1");
@@ -212,7 +221,7 @@ fn a_rejection_with_a_body() {
     assert!(!body.body_finished);
     assert_eq!(client.state(), ConnectionState::Rejecting);
     // Without Content-Length the body ends with the transport.
-    client.receive_data(None);
+    client.receive_data(None).unwrap();
     let events: Vec<Event> = client.events().collect();
     assert_eq!(
         events,
@@ -242,11 +251,13 @@ fn a_rejection_without_a_body() {
             .send(Event::Request(Request::new("example.com", "/")))
             .unwrap();
         let events = deliver(&mut client, &bytes, chunk);
-        let [Event::RejectConnection(rejection)] = events.as_slice() else {
-            panic!("expected RejectConnection, got {events:?}");
+        // As h11 reports it: a body of length 0, ended at once.
+        let [Event::RejectConnection(rejection), Event::RejectData(end)] = events.as_slice() else {
+            panic!("expected RejectConnection and RejectData, got {events:?}");
         };
         assert_eq!(rejection.status_code, 400);
-        assert!(!rejection.has_body);
+        assert!(rejection.has_body);
+        assert_eq!(*end, RejectData::new(Bytes::new()));
         assert_eq!(client.state(), ConnectionState::Closed);
     }
     drop(client);
@@ -256,7 +267,7 @@ fn a_rejection_without_a_body() {
 fn the_transport_ending_is_close_1006_for_both_roles() {
     let (mut client, mut server) = open_pair(usize::MAX);
     for conn in [&mut client, &mut server] {
-        conn.receive_data(None);
+        conn.receive_data(None).unwrap();
         let events: Vec<Event> = conn.events().collect();
         let [Event::CloseConnection(close)] = events.as_slice() else {
             panic!("expected CloseConnection, got {events:?}");
@@ -269,16 +280,28 @@ fn the_transport_ending_is_close_1006_for_both_roles() {
 }
 
 #[test]
-fn a_bad_request_is_answered_for_the_application() {
+fn a_bad_request_reaches_the_application_with_its_rejection() {
     let mut server = WSConnection::new(ConnectionType::Server);
-    server.receive_data(Some(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    let err = server
+        .receive_data(Some(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
-    ));
+        ))
+        .unwrap_err();
+    let ProtocolError::Remote(err) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(server.events().count(), 0);
+    // As in Python: still connecting, so the hint can be sent.
+    assert_eq!(server.state(), ConnectionState::Connecting);
+    let response = server.send(err.event_hint.unwrap()).unwrap();
+    assert!(response.starts_with(b"HTTP/1.1 426 "), "{response:?}");
+    assert!(
+        String::from_utf8_lossy(&response)
+            .to_ascii_lowercase()
+            .contains("sec-websocket-version: 13")
+    );
     assert_eq!(server.state(), ConnectionState::Closed);
-    let response = server.data_to_send();
-    assert!(response.starts_with(b"HTTP/1.1 426 "));
 }
 
 /// Frames right behind the request (or the 101) must be reported as soon as
@@ -324,4 +347,107 @@ fn frames_behind_the_handshake_are_reported_at_once() {
         ),
         "{events:?}"
     );
+}
+
+mod hostile_input {
+    //! Whatever the peer sends, in whatever pieces, the facade answers with
+    //! events or errors, never a panic, in both roles and every phase.
+
+    use proptest::prelude::*;
+    use wsproto::compat::events::{AcceptConnection, CloseConnection, Request, TextMessage};
+    use wsproto::compat::{ConnectionType, Event, WSConnection};
+
+    /// Feeds `chunks` (then the end of the transport) and answers what can
+    /// be answered, as an application would.
+    fn drive(mut ws: WSConnection, chunks: &[Vec<u8>]) {
+        for chunk in chunks {
+            if let Err(wsproto::compat::ProtocolError::Remote(err)) = ws.receive_data(Some(chunk))
+                && let Some(hint) = err.event_hint
+            {
+                let _ = ws.send(hint);
+            }
+            while let Some(event) = ws.next_event() {
+                let _ = match event {
+                    Event::Request(_) => ws.send(AcceptConnection::default()),
+                    Event::Ping(ping) => ws.send(ping.response()),
+                    Event::CloseConnection(close) => ws.send(close.response()),
+                    Event::TextMessage(m) => ws.send(m),
+                    _ => ws.send(TextMessage::new("x")),
+                };
+            }
+        }
+        let _ = ws.receive_data(None);
+        let _ = ws.events().count();
+        let _ = ws.send(CloseConnection::new(1000u16));
+    }
+
+    /// A server past the request, so that frames are decoded too.
+    fn server_prefix() -> Vec<u8> {
+        b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+          Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+            .to_vec()
+    }
+
+    fn chunks() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..16)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_server_survives_any_bytes(mut input in chunks(), handshake in any::<bool>()) {
+            if handshake {
+                input.insert(0, server_prefix());
+            }
+            drive(WSConnection::new(ConnectionType::Server), &input);
+        }
+
+        #[test]
+        fn a_client_survives_any_bytes(input in chunks(), status in prop::sample::select(vec![101u16, 200, 400, 101])) {
+            let mut ws = WSConnection::new(ConnectionType::Client);
+            let request = ws.send(Request::new("a", "/")).unwrap();
+            let key = String::from_utf8_lossy(&request)
+                .lines()
+                .find_map(|l| l.strip_prefix("sec-websocket-key: ").map(str::to_owned))
+                .unwrap_or_default();
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+                wsproto::handshake::accept_key(key.as_bytes())
+            );
+            let mut all = vec![head.into_bytes()];
+            all.extend(input);
+            drive(ws, &all);
+        }
+    }
+}
+
+/// Bytes that arrive before the application accepts are kept for the
+/// connection (Python drops them), but only up to the receive buffer's
+/// limit: no unbounded buffer.
+#[test]
+fn bytes_before_the_accept_are_bounded() {
+    let config = Config::default().with_max_receive_buffer(64);
+    let mut server = WSConnection::with_config(ConnectionType::Server, config);
+    let mut client = WSConnection::new(ConnectionType::Client);
+    server
+        .receive_data(Some(
+            &client.send(Event::Request(Request::new("a", "/"))).unwrap(),
+        ))
+        .unwrap();
+    assert!(matches!(server.next_event(), Some(Event::Request(_))));
+    let mut early = wsproto::Open::<wsproto::Client>::new(Config::default(), Vec::new());
+    early.send_text("ok").unwrap();
+    server.receive_data(Some(&early.take_outgoing())).unwrap();
+    let Err(ProtocolError::Remote(err)) = server.receive_data(Some(&[0u8; 100])) else {
+        panic!("100 more bytes went over the limit of 64")
+    };
+    assert!(err.event_hint.is_none());
+    server
+        .send(Event::AcceptConnection(AcceptConnection::default()))
+        .unwrap();
+    let events: Vec<Event> = server.events().collect();
+    assert_eq!(events, [Event::TextMessage(TextMessage::new("ok"))]);
 }

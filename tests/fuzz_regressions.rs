@@ -100,6 +100,11 @@ fn pair_ops_deflate() {
     });
 }
 
+#[test]
+fn extended_connect() {
+    replay("extended_connect", harness::extended_connect);
+}
+
 /// The extension-decoder harness (the future inflate target) holds for the
 /// toy extension, on the frame decoder's inputs read as its input format.
 #[test]

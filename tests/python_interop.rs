@@ -1,7 +1,9 @@
 //! Python's `websockets` against our async servers and client, over real
 //! sockets on 127.0.0.1: its client against `examples/axum_echo.rs` and
 //! `examples/hyper_server.rs` (each with and without permessage-deflate),
-//! and our `connect` against its server (both ways for deflate).
+//! and our `connect` against its server (both ways for deflate). Over
+//! HTTP/2 (RFC 8441), a client made of Python's `h2` and `wsproto`
+//! (`h2_client.py`) against the same two servers.
 //!
 //! The examples are compiled in here, so the code under test is theirs; each
 //! server listens on a port the OS picks and ends with the test.
@@ -78,6 +80,38 @@ async fn python_client_against_hyper_server() {
 async fn python_client_against_hyper_server_with_deflate() {
     let addr = hyper_server().await;
     python_client(&format!("ws://{addr}/"), true).await;
+}
+
+/// Runs `h2_client.py` (extended CONNECT over cleartext HTTP/2) against
+/// `addr` and `path`; panics with its reason on failure.
+async fn python_h2_client(addr: SocketAddr, path: &str, deflate: bool) {
+    let Some(python) = python::python() else {
+        return;
+    };
+    let (host, port) = (addr.ip().to_string(), addr.port().to_string());
+    let mut args = vec![host.as_str(), port.as_str(), path];
+    if deflate {
+        args.push("--deflate");
+    }
+    match python::run_script(python, "h2_client.py", &args, SCRIPT_TIMEOUT).await {
+        Ok(out) => assert_eq!(out.trim(), "ok"),
+        Err(why) => panic!("{why}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_h2_client_against_axum_echo() {
+    python_h2_client(axum_echo().await, "/ws", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_h2_client_against_axum_echo_with_deflate() {
+    python_h2_client(axum_echo().await, "/ws", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_h2_client_against_hyper_server_with_deflate() {
+    python_h2_client(hyper_server().await, "/", true).await;
 }
 
 /// Our client against `echo_server.py`: every frame-length encoding both

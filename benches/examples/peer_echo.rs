@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p wsproto-benches --example peer_echo -- KIND [ADDR]
-//! # KIND: tungstenite|fastwebsockets|tokio-websockets|sockudo-ws|nexus-web|raw
+//! # KIND: tungstenite|fastwebsockets|tokio-websockets|sockudo-ws|sockudo-ws-deflate|nexus-web|raw
 //! ```
 //!
 //! - `tungstenite`: tokio-tungstenite, `accept_async`, then the read half
@@ -19,6 +19,13 @@
 //!   `build_response`, then `WebSocketStream` as a `Stream` + `Sink` (their
 //!   echo example), `feed`ing each echo: its read path flushes the corked
 //!   frames before it waits for more input, which is its batching.
+//! - `sockudo-ws-deflate`: as `sockudo-ws`, but permessage-deflate is
+//!   negotiated from the client's offer with sockudo-ws's own
+//!   `deflate::negotiate_server_deflate` (what its axum integration does)
+//!   against its default `DeflateConfig` (15-bit windows both ways, level 6,
+//!   context takeover), and the stream is its `CompressedWebSocketStream`.
+//!   An offer it can't take (e.g. `server_max_window_bits=8`: its zlib-rs
+//!   backend compresses with 9 to 15 bits) gets no extension in the answer.
 //! - `nexus-web`: sans-IO over tokio. Its own server (`Client::accept`)
 //!   blocks on a `std` socket, one thread per connection, so instead its
 //!   `FrameReader` reads straight from the socket into its buffer, each
@@ -42,10 +49,17 @@ async fn main() -> std::io::Result<()> {
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:9002".to_owned());
     if !matches!(
         kind.as_str(),
-        "tungstenite" | "fastwebsockets" | "tokio-websockets" | "sockudo-ws" | "nexus-web" | "raw"
+        "tungstenite"
+            | "fastwebsockets"
+            | "tokio-websockets"
+            | "sockudo-ws"
+            | "sockudo-ws-deflate"
+            | "nexus-web"
+            | "raw"
     ) {
         eprintln!(
-            "usage: peer_echo tungstenite|fastwebsockets|tokio-websockets|sockudo-ws|nexus-web|raw [ADDR]"
+            "usage: peer_echo tungstenite|fastwebsockets|tokio-websockets|sockudo-ws|\
+             sockudo-ws-deflate|nexus-web|raw [ADDR]"
         );
         std::process::exit(2);
     }
@@ -63,6 +77,9 @@ async fn main() -> std::io::Result<()> {
                 "fastwebsockets" => fastwebsockets_echo(stream).await,
                 "tokio-websockets" => tokio_websockets_echo(stream).await,
                 "sockudo-ws" => sockudo_echo(stream).await,
+                // Boxed: the task of every kind is as large as the largest
+                // future in this match, and the compressed stream is larger.
+                "sockudo-ws-deflate" => Box::pin(sockudo_deflate_echo(stream)).await,
                 "nexus-web" => nexus_echo(stream).await,
                 _ => raw_echo(stream).await,
             };
@@ -114,27 +131,88 @@ async fn fastwebsockets_echo(mut stream: TcpStream) -> Result<(), BoxError> {
     }
 }
 
-async fn sockudo_echo(mut stream: TcpStream) -> Result<(), BoxError> {
+/// sockudo-ws's upgrade: `parse_request`, then `build_response`. With
+/// `deflate`, the answer takes the first offer `negotiate_server_deflate`
+/// accepts under its default policy. Returns what was read past the request
+/// and the negotiated parameters, if any.
+async fn sockudo_upgrade(
+    stream: &mut TcpStream,
+    deflate: bool,
+) -> Result<
+    (
+        Option<bytes::Bytes>,
+        Option<sockudo_ws::deflate::DeflateNegotiation>,
+    ),
+    BoxError,
+> {
+    use sockudo_ws::deflate::{DeflateConfig, negotiate_server_deflate};
     use sockudo_ws::handshake::{build_response, generate_accept_key, parse_request};
-    use sockudo_ws::{Config, Message, WebSocketStream};
     let mut head = bytes::BytesMut::with_capacity(4096);
-    let leftover = loop {
+    loop {
         if stream.read_buf(&mut head).await? == 0 || head.len() > 16 << 10 {
             return Err("bad handshake".into());
         }
         if let Some((request, used)) = parse_request(&head)? {
-            let response = build_response(&generate_accept_key(request.key), None, None);
+            let negotiated = request
+                .extensions
+                .filter(|_| deflate)
+                .and_then(|offers| negotiate_server_deflate(offers, &DeflateConfig::default()));
+            let answer = negotiated.as_ref().map(|n| n.to_response_header());
+            let response =
+                build_response(&generate_accept_key(request.key), None, answer.as_deref());
             stream.write_all(&response).await?;
-            break head.split_off(used).freeze();
+            let leftover = head.split_off(used).freeze();
+            return Ok(((!leftover.is_empty()).then_some(leftover), negotiated));
         }
-    };
-    let config = Config::builder().max_payload_length(LIMIT).build();
-    let mut ws = WebSocketStream::from_raw_with_leftover(
+    }
+}
+
+fn sockudo_config() -> sockudo_ws::Config {
+    sockudo_ws::Config::builder()
+        .max_payload_length(LIMIT)
+        .build()
+}
+
+async fn sockudo_echo(mut stream: TcpStream) -> Result<(), BoxError> {
+    let (leftover, _) = sockudo_upgrade(&mut stream, false).await?;
+    let ws = sockudo_ws::WebSocketStream::from_raw_with_leftover(
         stream,
         sockudo_ws::Role::Server,
-        config,
-        (!leftover.is_empty()).then_some(leftover),
+        sockudo_config(),
+        leftover,
     );
+    sockudo_serve(ws).await
+}
+
+async fn sockudo_deflate_echo(mut stream: TcpStream) -> Result<(), BoxError> {
+    let (leftover, negotiated) = sockudo_upgrade(&mut stream, true).await?;
+    let Some(negotiated) = negotiated else {
+        // No acceptable offer: the plain stream, as its axum integration does.
+        let ws = sockudo_ws::WebSocketStream::from_raw_with_leftover(
+            stream,
+            sockudo_ws::Role::Server,
+            sockudo_config(),
+            leftover,
+        );
+        return sockudo_serve(ws).await;
+    };
+    let ws = sockudo_ws::CompressedWebSocketStream::server_with_leftover(
+        stream,
+        sockudo_config(),
+        negotiated.config,
+        leftover,
+    );
+    sockudo_serve(ws).await
+}
+
+/// sockudo-ws's echo loop, for its plain and its compressed stream.
+async fn sockudo_serve<S>(mut ws: S) -> Result<(), BoxError>
+where
+    S: futures_util::Stream<Item = sockudo_ws::Result<sockudo_ws::Message>>
+        + futures_util::Sink<sockudo_ws::Message, Error = sockudo_ws::Error>
+        + Unpin,
+{
+    use sockudo_ws::Message;
     while let Some(message) = ws.next().await {
         match message? {
             message @ (Message::Text(_) | Message::Binary(_)) => ws.feed(message).await?,

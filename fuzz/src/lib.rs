@@ -942,6 +942,140 @@ pub fn handshake_client_response(data: &[u8]) {
     );
 }
 
+// ---- extended CONNECT (RFC 8441, RFC 9220) ----------------------------------
+
+/// Headers from `name: value` lines (those that are no valid header are
+/// skipped, as an HTTP/2 or HTTP/3 library would have refused them).
+fn header_lines<'a>(lines: impl Iterator<Item = &'a [u8]>) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    for line in lines {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let name = http::HeaderName::from_bytes(line[..colon].trim_ascii());
+        let value = http::HeaderValue::from_bytes(line[colon + 1..].trim_ascii());
+        if let (Ok(name), Ok(value)) = (name, value) {
+            headers.append(name, value);
+        }
+    }
+    headers
+}
+
+/// The extended CONNECT on `http` types, both roles. The first byte picks:
+/// bits 0–1 the HTTP version (1.1, 2, 3, 3), bit 2 the method (CONNECT or
+/// GET), bits 3–4 the `:protocol` (none, `websocket`, `WebSocket`, or the
+/// second line), bit 5 the role (server: a request; client: a response to
+/// `PendingConnect`). The rest is lines: the URI (server) or the status
+/// (client), then `name: value` headers.
+///
+/// Server: a request is accepted with 200, no `Sec-WebSocket-Accept`,
+/// `Upgrade` or `Connection`, or refused with 400 or 426, whose response
+/// names version 13 and has no `Upgrade`. Client: a response is accepted
+/// only when 2xx with a subprotocol that was offered; a refusal carries the
+/// response's status.
+pub fn extended_connect(data: &[u8]) {
+    use wsproto::handshake::extended_connect::{self, PendingConnect};
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
+    let mut lines = rest.split(|&b| b == b'\n');
+    let first = lines.next().unwrap_or_default().trim_ascii();
+    let extensions =
+        || -> Vec<Box<dyn Extension>> { vec![RunLength::boxed(), deflate_from(control)] };
+    if control & 0x20 != 0 {
+        let request = http::Request::get("wss://example.com/chat")
+            .header("sec-websocket-protocol", "chat, superchat")
+            .body(())
+            .expect("a valid request");
+        let (pending, request) =
+            PendingConnect::new(request, small_config(MessageMode::Whole), extensions())
+                .expect("a valid request");
+        assert_eq!(request.method(), http::Method::CONNECT);
+        assert!(!request.headers().contains_key("sec-websocket-key"));
+        let status = std::str::from_utf8(first)
+            .ok()
+            .and_then(|s| s.parse::<u16>().ok())
+            .and_then(|code| http::StatusCode::from_u16(code).ok())
+            .unwrap_or(http::StatusCode::OK);
+        let mut response = http::Response::new(());
+        *response.status_mut() = status;
+        *response.headers_mut() = header_lines(lines);
+        match pending.finish(&response) {
+            Ok(open) => {
+                assert!(status.is_success());
+                assert!(matches!(
+                    open.subprotocol(),
+                    None | Some("chat" | "superchat")
+                ));
+            }
+            Err(err) => {
+                assert_eq!(err.kind, wsproto::HandshakeErrorKind::BadResponse);
+                assert_eq!(err.status, status);
+            }
+        }
+        return;
+    }
+    let version = match control & 0x03 {
+        0 => http::Version::HTTP_11,
+        1 => http::Version::HTTP_2,
+        _ => http::Version::HTTP_3,
+    };
+    let method = if control & 0x04 != 0 {
+        http::Method::GET
+    } else {
+        http::Method::CONNECT
+    };
+    let second = lines.next().unwrap_or_default().trim_ascii();
+    let protocol = match (control >> 3) & 0x03 {
+        0 => None,
+        1 => Some("websocket"),
+        2 => Some("WebSocket"),
+        _ => std::str::from_utf8(second).ok(),
+    };
+    let Ok(uri) = http::Uri::try_from(first) else {
+        return;
+    };
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.version_mut() = version;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = header_lines(lines);
+    let offered: Vec<String> = request
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let accept = match offered.first() {
+        Some(first) => Accept::new().subprotocol(first.clone()),
+        None => Accept::new(),
+    };
+    let config = small_config(MessageMode::Whole);
+    match extended_connect::upgrade(&request, protocol, accept, config, extensions()) {
+        Ok((response, open)) => {
+            assert_eq!(response.status(), 200);
+            for name in ["sec-websocket-accept", "upgrade", "connection"] {
+                assert!(!response.headers().contains_key(name), "{name}");
+            }
+            assert_eq!(open.subprotocol(), offered.first().map(String::as_str));
+        }
+        Err(wsproto::handshake::UpgradeError::Request(err)) => {
+            let status = err.status.as_u16();
+            assert!(matches!(status, 400 | 426), "status {status}");
+            let response = extended_connect::error_response(&err);
+            assert_eq!(response.status(), err.status);
+            assert!(!response.headers().contains_key("upgrade"));
+            if status == 426 {
+                assert_eq!(response.headers()["sec-websocket-version"], "13");
+            }
+        }
+        Err(err) => panic!("a subprotocol the client offered was refused: {err:?}"),
+    }
+}
+
 fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(haystack.len());
     let mut rest = haystack;

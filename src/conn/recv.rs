@@ -38,6 +38,51 @@ enum ReadState {
     },
 }
 
+/// What one step of the decoder found, before any event is built. It
+/// holds no payload, so the decode loop looks at it cheaply; the event is
+/// then built by `emit`, in tail position, straight into the value
+/// `poll_event` returns. (Built inside the loop, the event was moved out of
+/// a temporary, and loading it back stalled store forwarding: a third of the
+/// engine's time for a 16-byte message.)
+#[derive(Debug)]
+enum Step {
+    /// Nothing to report from this frame yet.
+    Nothing,
+    /// The first `len` buffered bytes are a control frame's whole payload,
+    /// still masked with `mask`.
+    Control {
+        opcode: Opcode,
+        len: usize,
+        mask: Option<[u8; 4]>,
+    },
+    /// The first `len` buffered bytes are data, unmasked and checked: in
+    /// whole-message mode the end of a message, in streaming mode a piece.
+    Data {
+        len: usize,
+        complete: bool,
+        fin: bool,
+    },
+    /// Frame mode: the first `len` buffered bytes are a piece of a data
+    /// frame, unmasked and checked (the frame's header, in parts, beside).
+    Frame {
+        len: usize,
+        opcode: Opcode,
+        rsv: Rsv,
+        fin: bool,
+        start: bool,
+        complete: bool,
+    },
+    /// An extension decoded a message's bytes into the message buffer.
+    Decoded {
+        frame_done: bool,
+        message_done: bool,
+    },
+}
+
+/// A step of the decoder failed; the error is in the lifecycle state.
+#[derive(Debug)]
+struct Failed;
+
 /// The data message being received.
 #[derive(Debug, Default)]
 struct Assembler {
@@ -171,26 +216,25 @@ impl<R: Role> Engine<R> {
 
     // ---- decoding ----------------------------------------------------------
 
-    /// Decodes the next event from buffered input.
+    /// Decodes the next event from buffered input. Every error fails the
+    /// connection where it is found (`failing`), so the result is never
+    /// looked at after it is built: the event is written once, in place.
     pub(crate) fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
-        match self.decode_next() {
-            Ok(event) => Ok(event),
-            Err(err) => Err(self.fail(err)),
-        }
-    }
-
-    fn decode_next(&mut self) -> Result<Option<Event>, ProtocolError> {
         while self.state.is_reading() {
             // The frame being read lives in locals while it is worked on and
             // is parked in `read` only when it needs more bytes: a frame that
             // arrived whole costs no state writes.
             let (header, consumed, scanned) = match std::mem::take(&mut self.inbound.read) {
                 ReadState::Header => {
-                    let Some((header, len)) = FrameHeader::decode(&self.inbound.buf)? else {
+                    let decoded = FrameHeader::decode(&self.inbound.buf);
+                    let Some((header, len)) = self.failing(decoded).map_err(|_| self.failure())?
+                    else {
                         break;
                     };
-                    self.check_header(&header)?;
+                    let checked = self.check_header(&header);
+                    self.failing(checked).map_err(|_| self.failure())?;
                     self.inbound.buf.advance(len);
+                    self.make_room(&header);
                     (header, 0, 0)
                 }
                 ReadState::Payload {
@@ -199,23 +243,62 @@ impl<R: Role> Engine<R> {
                     scanned,
                 } => (header, consumed, scanned),
             };
-            match self.read_payload(header, consumed, scanned) {
+            let step = self.read_payload(header, consumed, scanned);
+            match step.map_err(|_| self.failure())? {
                 // A frame parked for more bytes waits for them, unless its
                 // decoder still owes output; otherwise the next header is due.
-                Ok(None) => {
+                Step::Nothing => {
                     if matches!(self.inbound.read, ReadState::Payload { .. })
                         && !self.inbound.msg.decoder_owes
                     {
                         break;
                     }
                 }
-                // Handed on as it is, not taken apart and rebuilt: copying a
-                // just-written event field by field stalls store forwarding
-                // (perf: a quarter of the time of a 16-byte message).
-                reported => return reported,
+                step => return self.emit(step),
             }
         }
         Ok(self.at_end_of_input())
+    }
+
+    /// A frame held whole that has not fully arrived: if the allocation
+    /// already behind the buffer can take the whole frame once what is
+    /// consumed in front of it is reclaimed, move the frame's first bytes to
+    /// the front now, while they are few. Otherwise the buffer would grow
+    /// (and move the frame) only when its end is reached, by which time
+    /// most of the frame has arrived — a second copy of about half of every
+    /// large message. Never allocates: memory still grows only with the
+    /// bytes received.
+    fn make_room(&mut self, header: &FrameHeader) {
+        let Ok(len) = usize::try_from(header.payload_len) else {
+            return;
+        };
+        let buf = &self.inbound.buf;
+        if len > buf.len() && len > buf.capacity() && self.holds_whole_frame(header) {
+            let missing = len - buf.len();
+            // When it cannot (the allocation is too small, or a payload
+            // still shares it), the buffer grows as bytes arrive, as before.
+            let _reclaimed = self.inbound.buf.try_reclaim(missing);
+        }
+    }
+
+    /// Fails the connection if `result` is an error. What is handed on is
+    /// only that it failed, so results stay small (returned in registers);
+    /// the error itself is in the lifecycle state ([`Self::failure`]).
+    fn failing<T, E: Into<ProtocolError>>(&mut self, result: Result<T, E>) -> Result<T, Failed> {
+        result.map_err(|err| {
+            self.fail(err.into());
+            Failed
+        })
+    }
+
+    /// The error the connection failed with.
+    #[cold]
+    fn failure(&self) -> ProtocolError {
+        self.state.error().cloned().unwrap_or_else(|| {
+            // `fail` always records the error while decoding (the lifecycle
+            // table moves every reading state to `Failed`).
+            ProtocolError::new(crate::frame::CloseCode::INTERNAL_ERROR, "decoder failed")
+        })
     }
 
     /// Input is exhausted: nothing more unless the transport has ended, in
@@ -302,11 +385,11 @@ impl<R: Role> Engine<R> {
     }
 
     /// Adds `n` payload bytes to the message: the one place its size grows.
-    fn grow_message(&mut self, n: usize) -> Result<(), ProtocolError> {
+    fn grow_message(&mut self, n: usize) -> Result<(), ProtocolErrorKind> {
         let msg = &mut self.inbound.msg;
         msg.size = msg.size.saturating_add(n as u64);
         if msg.size > self.config.max_message_size {
-            return Err(ProtocolErrorKind::MessageTooLarge.into());
+            return Err(ProtocolErrorKind::MessageTooLarge);
         }
         Ok(())
     }
@@ -318,7 +401,7 @@ impl<R: Role> Engine<R> {
         header: FrameHeader,
         consumed: u64,
         mut scanned: usize,
-    ) -> Result<Option<Event>, ProtocolError> {
+    ) -> Result<Step, Failed> {
         let remaining = header.payload_len - consumed;
         // Bounded by the buffer length, so the cast cannot truncate.
         let avail = remaining.min(self.inbound.buf.len() as u64) as usize;
@@ -328,34 +411,106 @@ impl<R: Role> Engine<R> {
             if !complete {
                 return Ok(self.park(header, consumed, scanned));
             }
-            let mut payload = self.inbound.buf.split_to(avail);
-            if let Some(key) = header.mask {
-                apply_mask(&mut payload, key, 0);
-            }
-            return self.on_control(header.opcode, payload.freeze()).map(Some);
+            return Ok(Step::Control {
+                opcode: header.opcode,
+                len: avail,
+                mask: header.mask,
+            });
         }
 
         // Unmask (and check uncompressed text) as bytes arrive, so invalid
         // UTF-8 fails fast even inside a frame that has not fully arrived.
         if scanned < avail {
-            self.scan(&header, consumed, scanned, avail, complete)?;
+            let scan = self.scan(&header, consumed, scanned, avail, complete);
+            self.failing(scan)?;
             scanned = avail;
         }
         if self.inbound.msg.decoder.is_some() {
-            return self.decode_piece(header, consumed, avail, complete);
+            let decoded = self.decode_piece(header, consumed, avail, complete);
+            return self.failing(decoded);
         }
         let mode = self.config.message_mode;
         if !complete && (avail == 0 || mode == MessageMode::Whole) {
             return Ok(self.park(header, consumed, scanned));
         }
         // Whole mode takes the complete frame; the others take what is here.
-        let piece = self.inbound.buf.split_to(avail).freeze();
         self.took(header, consumed + avail as u64, 0, complete);
-        self.grow_message(avail)?;
-        match mode {
-            MessageMode::Whole => self.on_data_frame(piece, header.fin),
-            MessageMode::Streaming => self.emit_piece(piece, complete, complete && header.fin),
-            MessageMode::Frames => self.emit_frame(&header, consumed == 0, complete, piece),
+        let grown = self.grow_message(avail);
+        self.failing(grown)?;
+        if mode == MessageMode::Frames {
+            return Ok(Step::Frame {
+                len: avail,
+                opcode: header.opcode,
+                rsv: header.rsv,
+                fin: header.fin,
+                start: consumed == 0,
+                complete,
+            });
+        }
+        if mode == MessageMode::Whole && !header.fin {
+            // A fragment of a whole message joins the ones before it.
+            let inbound = &mut self.inbound;
+            inbound.msg.buf.extend_from_slice(&inbound.buf[..avail]);
+            inbound.buf.advance(avail);
+            return Ok(Step::Nothing);
+        }
+        Ok(Step::Data {
+            len: avail,
+            complete,
+            fin: header.fin,
+        })
+    }
+
+    /// Builds the event a step found. Called in tail position, so the event
+    /// is written where the caller wants it.
+    #[inline(always)]
+    fn emit(&mut self, step: Step) -> Result<Option<Event>, ProtocolError> {
+        let streaming = self.config.message_mode == MessageMode::Streaming;
+        match step {
+            Step::Nothing => Ok(None),
+            Step::Control { opcode, len, mask } => {
+                let mut payload = self.inbound.buf.split_to(len);
+                if let Some(key) = mask {
+                    apply_mask(&mut payload, key, 0);
+                }
+                self.on_control(opcode, payload.freeze())
+            }
+            Step::Data { len, complete, fin } => {
+                let piece = self.inbound.buf.split_to(len).freeze();
+                if streaming {
+                    return self.emit_piece(piece, complete, complete && fin);
+                }
+                let buf = &mut self.inbound.msg.buf;
+                let message = if buf.is_empty() {
+                    // A single-frame message goes out without a copy.
+                    piece
+                } else {
+                    buf.extend_from_slice(&piece);
+                    buf.split().freeze()
+                };
+                self.finish_message(message)
+            }
+            Step::Frame {
+                len,
+                opcode,
+                rsv,
+                fin,
+                start,
+                complete,
+            } => {
+                let data = self.inbound.buf.split_to(len).freeze();
+                self.emit_frame(opcode, rsv, fin, start, complete, data)
+            }
+            Step::Decoded {
+                frame_done,
+                message_done,
+            } => {
+                let piece = self.inbound.msg.buf.split().freeze();
+                if streaming {
+                    return self.emit_piece(piece, frame_done, message_done);
+                }
+                self.finish_message(piece)
+            }
         }
     }
 
@@ -369,13 +524,13 @@ impl<R: Role> Engine<R> {
     }
 
     /// Keeps an unfinished frame for the next call.
-    fn park(&mut self, header: FrameHeader, consumed: u64, scanned: usize) -> Option<Event> {
+    fn park(&mut self, header: FrameHeader, consumed: u64, scanned: usize) -> Step {
         self.inbound.read = ReadState::Payload {
             header,
             consumed,
             scanned,
         };
-        None
+        Step::Nothing
     }
 
     /// Unmasks `buf[scanned..avail]` and, for uncompressed text, checks it.
@@ -386,7 +541,7 @@ impl<R: Role> Engine<R> {
         scanned: usize,
         avail: usize,
         complete: bool,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), ProtocolErrorKind> {
         let fresh = &mut self.inbound.buf[scanned..avail];
         if let Some(key) = header.mask {
             apply_mask(fresh, key, (consumed as usize).wrapping_add(scanned));
@@ -401,26 +556,9 @@ impl<R: Role> Engine<R> {
             } else {
                 msg.utf8.feed(fresh)
             };
-            checked.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
+            checked.map_err(|_| ProtocolErrorKind::InvalidUtf8)?;
         }
         Ok(())
-    }
-
-    /// Whole-message mode: a complete uncompressed data frame.
-    fn on_data_frame(&mut self, payload: Bytes, fin: bool) -> Result<Option<Event>, ProtocolError> {
-        let buf = &mut self.inbound.msg.buf;
-        if !fin {
-            buf.extend_from_slice(&payload);
-            return Ok(None);
-        }
-        let message = if buf.is_empty() {
-            // A single-frame message goes out without a copy.
-            payload
-        } else {
-            buf.extend_from_slice(&payload);
-            buf.split().freeze()
-        };
-        self.finish_message(message).map(Some)
     }
 
     /// The bytes of a message an extension decodes, fed as they arrive, in
@@ -432,7 +570,7 @@ impl<R: Role> Engine<R> {
         consumed: u64,
         avail: usize,
         complete: bool,
-    ) -> Result<Option<Event>, ProtocolError> {
+    ) -> Result<Step, ProtocolError> {
         if avail == 0 && !complete && !self.inbound.msg.decoder_owes {
             return Ok(self.park(header, consumed, avail));
         }
@@ -476,31 +614,32 @@ impl<R: Role> Engine<R> {
                 .map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
         }
         let message_done = fin && done;
-        if streaming && (produced > 0 || frame_done) {
-            let piece = self.inbound.msg.buf.split().freeze();
-            return self.emit_piece(piece, frame_done, message_done);
-        }
-        if message_done {
-            let message = self.inbound.msg.buf.split().freeze();
-            return self.finish_message(message).map(Some);
+        if (streaming && (produced > 0 || frame_done)) || message_done {
+            return Ok(Step::Decoded {
+                frame_done,
+                message_done,
+            });
         }
         // Nothing to report yet: the frame is done, or its decoder owes
         // more output, or (parked) all its bytes so far are decoded.
-        Ok(None)
+        Ok(Step::Nothing)
     }
 
     /// Ends a whole message.
-    fn finish_message(&mut self, message: Bytes) -> Result<Event, ProtocolError> {
+    #[inline(always)]
+    fn finish_message(&mut self, message: Bytes) -> Result<Option<Event>, ProtocolError> {
         let msg = &mut self.inbound.msg;
         let kind = msg.kind;
         let finished = msg.utf8.finish();
         msg.finish();
         match kind {
             Some(MessageKind::Text) => {
-                finished.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
-                Ok(Event::Text(Utf8Bytes::from_validated(message)))
+                if finished.is_err() {
+                    return Err(self.fail(ProtocolErrorKind::InvalidUtf8.into()));
+                }
+                Ok(Some(Event::Text(Utf8Bytes::from_validated(message))))
             }
-            _ => Ok(Event::Binary(message)),
+            _ => Ok(Some(Event::Binary(message))),
         }
     }
 
@@ -514,14 +653,14 @@ impl<R: Role> Engine<R> {
         frame_finished: bool,
         message_finished: bool,
     ) -> Result<Option<Event>, ProtocolError> {
-        let msg = &mut self.inbound.msg;
-        let kind = msg.kind;
+        let kind = self.inbound.msg.kind;
         if message_finished {
-            let finished = msg.utf8.finish();
-            if kind == Some(MessageKind::Text) {
-                finished.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
+            let finished = self.inbound.msg.utf8.finish();
+            if kind == Some(MessageKind::Text) && finished.is_err() {
+                return Err(self.fail(ProtocolErrorKind::InvalidUtf8.into()));
             }
         }
+        let msg = &mut self.inbound.msg;
         let event = match kind {
             Some(MessageKind::Text) => {
                 // Bytes of an unfinished character at the end of the stream
@@ -559,37 +698,41 @@ impl<R: Role> Engine<R> {
     /// Frame mode: reports a data frame, or the piece of it that is here.
     /// A text message's UTF-8 was checked as its bytes were unmasked; the
     /// end of the message must also end a character.
+    #[inline(never)]
     fn emit_frame(
         &mut self,
-        header: &FrameHeader,
+        opcode: Opcode,
+        rsv: Rsv,
+        fin: bool,
         frame_start: bool,
         frame_end: bool,
         data: Bytes,
     ) -> Result<Option<Event>, ProtocolError> {
         let msg = &mut self.inbound.msg;
         let kind = msg.kind.unwrap_or(MessageKind::Binary);
-        if frame_end && header.fin {
+        if frame_end && fin {
             let finished = msg.utf8.finish();
-            if kind == MessageKind::Text && !msg.raw {
-                finished.map_err(|_| ProtocolError::from(ProtocolErrorKind::InvalidUtf8))?;
-            }
+            let raw = msg.raw;
             msg.finish();
+            if kind == MessageKind::Text && !raw && finished.is_err() {
+                return Err(self.fail(ProtocolErrorKind::InvalidUtf8.into()));
+            }
         }
         // The parameters the bits were negotiated under travel with the
         // frame, so the leg that forwards it can check its own against them.
-        let origin = if header.rsv.is_empty() {
+        let origin = if rsv.is_empty() {
             None
         } else {
             self.extensions
                 .iter()
-                .find(|ext| ext.rsv().contains(header.rsv))
+                .find(|ext| ext.rsv().contains(rsv))
                 .and_then(|ext| ext.relay_params())
         };
         Ok(Some(Event::Frame(Frame {
-            opcode: header.opcode,
+            opcode,
             kind,
-            fin: header.fin,
-            rsv: header.rsv,
+            fin,
+            rsv,
             frame_start,
             frame_end,
             data,
@@ -598,17 +741,24 @@ impl<R: Role> Engine<R> {
     }
 
     #[inline(never)]
-    fn on_control(&mut self, opcode: Opcode, payload: Bytes) -> Result<Event, ProtocolError> {
+    fn on_control(
+        &mut self,
+        opcode: Opcode,
+        payload: Bytes,
+    ) -> Result<Option<Event>, ProtocolError> {
         match opcode {
             Opcode::Ping => {
                 if self.config.auto_pong {
                     self.answer_ping(&payload);
                 }
-                Ok(Event::Ping(payload))
+                Ok(Some(Event::Ping(payload)))
             }
-            Opcode::Pong => Ok(Event::Pong(payload)),
+            Opcode::Pong => Ok(Some(Event::Pong(payload))),
             _ => {
-                let frame = CloseFrame::parse(payload)?;
+                let frame = match CloseFrame::parse(payload) {
+                    Ok(frame) => frame,
+                    Err(err) => return Err(self.fail(err.into())),
+                };
                 self.transition(Input::RecvClose(frame.clone()));
                 // §5.5.1: "If an endpoint receives a Close frame and did not
                 // previously send a Close frame, the endpoint MUST send a
@@ -621,7 +771,7 @@ impl<R: Role> Engine<R> {
                 if self.config.auto_close {
                     self.queue_close(&frame);
                 }
-                Ok(Event::Close(frame))
+                Ok(Some(Event::Close(frame)))
             }
         }
     }

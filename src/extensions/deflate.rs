@@ -277,6 +277,14 @@ impl Default for DeflateConfig {
 
 impl DeflateConfig {
     /// Sets [`DeflateConfig::level`].
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    ///
+    /// // Smaller messages for more CPU; see the module docs for the costs.
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default().with_level(6));
+    /// assert_eq!(deflate.config().level, 6);
+    /// ```
     #[must_use]
     pub fn with_level(mut self, level: u8) -> Self {
         self.level = level;
@@ -284,6 +292,13 @@ impl DeflateConfig {
     }
 
     /// Sets [`DeflateConfig::memory_level`].
+    ///
+    /// ```
+    /// use wsproto::extensions::DeflateConfig;
+    ///
+    /// let config = DeflateConfig::default().with_memory_level(8); // zlib's default
+    /// assert_eq!(config.memory_level, 8);
+    /// ```
     #[must_use]
     pub fn with_memory_level(mut self, memory_level: u8) -> Self {
         self.memory_level = memory_level;
@@ -291,6 +306,19 @@ impl DeflateConfig {
     }
 
     /// Sets [`DeflateConfig::compress_threshold`].
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
+    /// use wsproto::{Config, Open, Server};
+    ///
+    /// let mut ext = PerMessageDeflate::new(DeflateConfig::default().with_compress_threshold(1024));
+    /// let offer = wsproto::extensions::ExtensionOffer::new("permessage-deflate");
+    /// ext.accept(&offer).expect("accepted");
+    /// let mut ws = Open::<Server>::new(Config::default(), vec![Box::new(ext)]);
+    /// ws.send_text(&"short, so sent as it is ".repeat(4))?;
+    /// assert_eq!(ws.take_outgoing()[0] & 0x40, 0, "RSV1 clear: not compressed");
+    /// # Ok::<(), wsproto::LocalError>(())
+    /// ```
     #[must_use]
     pub fn with_compress_threshold(mut self, bytes: usize) -> Self {
         self.compress_threshold = bytes;
@@ -298,6 +326,16 @@ impl DeflateConfig {
     }
 
     /// Sets [`DeflateConfig::server_no_context_takeover`].
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
+    ///
+    /// let client = PerMessageDeflate::new(DeflateConfig::default().with_server_no_context_takeover(true));
+    /// assert_eq!(
+    ///     client.offer().unwrap().to_header_value(),
+    ///     "permessage-deflate; server_no_context_takeover; client_max_window_bits"
+    /// );
+    /// ```
     #[must_use]
     pub fn with_server_no_context_takeover(mut self, on: bool) -> Self {
         self.server_no_context_takeover = on;
@@ -305,6 +343,16 @@ impl DeflateConfig {
     }
 
     /// Sets [`DeflateConfig::client_no_context_takeover`].
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate};
+    ///
+    /// // A server that makes every client reset its compressor per message.
+    /// let mut server = PerMessageDeflate::new(DeflateConfig::default().with_client_no_context_takeover(true));
+    /// let response = server.accept(&ExtensionOffer::new("permessage-deflate")).unwrap();
+    /// assert_eq!(response.to_header_value(), "permessage-deflate; client_no_context_takeover");
+    /// assert!(server.negotiated().unwrap().receive_no_context_takeover);
+    /// ```
     #[must_use]
     pub fn with_client_no_context_takeover(mut self, on: bool) -> Self {
         self.client_no_context_takeover = on;
@@ -312,6 +360,16 @@ impl DeflateConfig {
     }
 
     /// Sets [`DeflateConfig::server_max_window_bits`].
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate};
+    ///
+    /// // A server that keeps its compressor's window at 1 KiB.
+    /// let mut server = PerMessageDeflate::new(DeflateConfig::default().with_server_max_window_bits(Some(10)));
+    /// let response = server.accept(&ExtensionOffer::new("permessage-deflate")).unwrap();
+    /// assert_eq!(response.to_header_value(), "permessage-deflate; server_max_window_bits=10");
+    /// assert_eq!(server.negotiated().unwrap().send_max_window_bits, 10);
+    /// ```
     #[must_use]
     pub fn with_server_max_window_bits(mut self, bits: Option<u8>) -> Self {
         self.server_max_window_bits = bits;
@@ -319,6 +377,16 @@ impl DeflateConfig {
     }
 
     /// Sets [`DeflateConfig::client_max_window_bits`].
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
+    ///
+    /// let client = PerMessageDeflate::new(DeflateConfig::default().with_client_max_window_bits(Some(9)));
+    /// assert_eq!(
+    ///     client.offer().unwrap().to_header_value(),
+    ///     "permessage-deflate; client_max_window_bits=9"
+    /// );
+    /// ```
     #[must_use]
     pub fn with_client_max_window_bits(mut self, bits: Option<u8>) -> Self {
         self.client_max_window_bits = bits;
@@ -411,6 +479,18 @@ impl PerMessageDeflate {
     /// compresses nor decompresses. Nothing is allocated until the first
     /// compressed message.
     ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+    /// let (_pending, request) =
+    ///     Pending::<Client>::from_url("ws://example.com/", Config::default(), vec![Box::new(deflate)])?;
+    /// let request = String::from_utf8_lossy(&request);
+    /// assert!(request.contains("sec-websocket-extensions: permessage-deflate; client_max_window_bits\r\n"));
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
+    ///
     /// # Panics
     ///
     /// If `level` is over 9, `memory_level` is not 1–9, or a window is
@@ -436,13 +516,43 @@ impl PerMessageDeflate {
         };
     }
 
+    /// An extension whose negotiation happened elsewhere (the
+    /// [`compat`](crate::compat) facade negotiates with Python wsproto's
+    /// rules): it compresses and decompresses with `negotiated` from the
+    /// start.
+    pub(crate) fn with_negotiated(config: DeflateConfig, negotiated: Negotiated) -> Self {
+        let mut ext = Self::new(config);
+        ext.start(negotiated);
+        ext
+    }
+
     /// The configuration.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    ///
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+    /// assert_eq!(deflate.config(), &DeflateConfig::default());
+    /// ```
     pub fn config(&self) -> &DeflateConfig {
         &self.config
     }
 
     /// The negotiated parameters, once [`finalize`](Extension::finalize) or
     /// [`accept`](Extension::accept) succeeded.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate};
+    ///
+    /// let mut client = PerMessageDeflate::new(DeflateConfig::default());
+    /// assert!(client.negotiated().is_none());
+    /// let response = ExtensionOffer::parse_header("permessage-deflate; server_no_context_takeover")?;
+    /// client.finalize(&response[0])?;
+    /// let agreed = client.negotiated().unwrap();
+    /// assert!(agreed.receive_no_context_takeover); // the server resets per message
+    /// assert_eq!(agreed.send_max_window_bits, 15);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn negotiated(&self) -> Option<Negotiated> {
         self.negotiated
     }

@@ -132,6 +132,12 @@ pub struct Decoded {
 
 impl ExtensionOffer {
     /// An offer with no parameters.
+    ///
+    /// ```
+    /// use wsproto::extensions::ExtensionOffer;
+    ///
+    /// assert_eq!(ExtensionOffer::new("x-my-ext").to_header_value(), "x-my-ext");
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -140,6 +146,18 @@ impl ExtensionOffer {
     }
 
     /// Adds a parameter.
+    ///
+    /// ```
+    /// use wsproto::extensions::ExtensionOffer;
+    ///
+    /// let offer = ExtensionOffer::new("permessage-deflate")
+    ///     .with_param("server_no_context_takeover", None)
+    ///     .with_param("client_max_window_bits", Some("10".into()));
+    /// assert_eq!(
+    ///     offer.to_header_value(),
+    ///     "permessage-deflate; server_no_context_takeover; client_max_window_bits=10"
+    /// );
+    /// ```
     #[must_use]
     pub fn with_param(mut self, name: impl Into<String>, value: Option<String>) -> Self {
         self.params.push((name.into(), value));
@@ -149,6 +167,19 @@ impl ExtensionOffer {
     /// Parses every element of one or more `Sec-WebSocket-Extensions` header
     /// values (RFC 6455 §9.1 grammar: `name *( ";" param [ "=" value ] )`,
     /// comma-separated, values as tokens or quoted strings).
+    ///
+    /// ```
+    /// use wsproto::extensions::ExtensionOffer;
+    ///
+    /// let offers = ExtensionOffer::parse_header(
+    ///     "permessage-deflate; client_max_window_bits, permessage-deflate; server_max_window_bits=\"10\"",
+    /// )?;
+    /// assert_eq!(offers.len(), 2);
+    /// assert_eq!(offers[0].params, [("client_max_window_bits".to_string(), None)]);
+    /// assert_eq!(offers[1].params[0].1.as_deref(), Some("10")); // quotes removed
+    /// assert!(ExtensionOffer::parse_header("permessage-deflate; =1").is_err());
+    /// # Ok::<(), &'static str>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -200,6 +231,13 @@ impl ExtensionOffer {
 
     /// The header form: `name; param; param=value`. Values that are not
     /// tokens are quoted.
+    ///
+    /// ```
+    /// use wsproto::extensions::ExtensionOffer;
+    ///
+    /// let offer = ExtensionOffer::new("x-ext").with_param("note", Some("a b".into()));
+    /// assert_eq!(offer.to_header_value(), "x-ext; note=\"a b\"");
+    /// ```
     pub fn to_header_value(&self) -> String {
         let mut out = self.name.clone();
         for (name, value) in &self.params {
@@ -252,6 +290,27 @@ fn take_quoted(s: &str) -> Option<(String, &str)> {
 /// for each supported extension, in order, the first of the client's offers
 /// with its name that it accepts. Returns the accepted extensions and the
 /// response header value, or `None` when nothing was accepted.
+///
+/// The handshake calls it for you; call it yourself when the request was
+/// parsed elsewhere, then build the connection with [`Open::new`](crate::Open::new):
+///
+/// ```
+/// use wsproto::extensions::{negotiate, DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate};
+/// use wsproto::{Config, Open, Server};
+///
+/// let header = "permessage-deflate; client_max_window_bits=12; server_no_context_takeover";
+/// let offers = ExtensionOffer::parse_header(header)?;
+/// let supported: Vec<Box<dyn Extension>> =
+///     vec![Box::new(PerMessageDeflate::new(DeflateConfig::default()))];
+/// let (accepted, response) = negotiate(&offers, supported);
+/// assert_eq!(
+///     response.as_deref(),
+///     Some("permessage-deflate; server_no_context_takeover; client_max_window_bits=12")
+/// );
+/// let ws = Open::<Server>::new(Config::default(), accepted); // after sending the 101
+/// # let _ = ws;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn negotiate(
     offers: &[ExtensionOffer],
     supported: Vec<Box<dyn Extension>>,

@@ -49,11 +49,26 @@ impl CloseCode {
     /// are defined for use, 3000–4999 belong to libraries and applications.
     /// 1004–1006 and 1015 are reserved and MUST NOT be sent; everything below
     /// 1000 and from 5000 up is invalid.
+    ///
+    /// ```
+    /// use wsproto::CloseCode;
+    ///
+    /// assert!(CloseCode::NORMAL.is_sendable());
+    /// assert!(CloseCode(4000).is_sendable()); // an application's own code
+    /// assert!(!CloseCode::ABNORMAL_CLOSURE.is_sendable()); // 1006 is only reported locally
+    /// ```
     pub const fn is_sendable(self) -> bool {
         matches!(self.0, 1000..=1003 | 1007..=1014 | 3000..=4999)
     }
 
     /// The name of a registered code, as in Python wsproto's `CloseReason`.
+    ///
+    /// ```
+    /// use wsproto::CloseCode;
+    ///
+    /// assert_eq!(CloseCode(1001).name(), Some("GOING_AWAY"));
+    /// assert_eq!(CloseCode(4000).name(), None);
+    /// ```
     pub const fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             1000 => "NORMAL_CLOSURE",
@@ -119,6 +134,13 @@ pub struct CloseFrame {
 
 impl CloseFrame {
     /// A close frame with `code` and `reason`.
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, CloseFrame};
+    ///
+    /// let frame = CloseFrame::new(CloseCode::NORMAL, "done");
+    /// assert_eq!(frame.reason.as_str(), "done");
+    /// ```
     pub fn new(code: CloseCode, reason: impl Into<Utf8Bytes>) -> Self {
         Self {
             code,
@@ -127,6 +149,17 @@ impl CloseFrame {
     }
 
     /// Parses a received close payload.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wsproto::{CloseCode, CloseFrame, ProtocolErrorKind};
+    ///
+    /// let frame = CloseFrame::parse(Bytes::from_static(b"\x03\xe8bye"))?;
+    /// assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::NORMAL, "bye"));
+    /// assert_eq!(CloseFrame::parse(Bytes::new())?.code, CloseCode::NO_STATUS_RCVD);
+    /// assert_eq!(CloseFrame::parse(Bytes::from_static(b"\x03")), Err(ProtocolErrorKind::CloseFrameTooShort));
+    /// # Ok::<(), ProtocolErrorKind>(())
+    /// ```
     ///
     /// # Errors
     ///

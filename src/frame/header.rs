@@ -18,32 +18,72 @@ impl Rsv {
     pub const RSV3: Self = Self(0x10);
 
     /// The bits as they sit in the header's first byte.
+    ///
+    /// ```
+    /// use wsproto::frame::Rsv;
+    ///
+    /// assert_eq!(Rsv::RSV1.bits(), 0x40);
+    /// ```
     pub const fn bits(self) -> u8 {
         self.0
     }
 
     /// The reserved bits of a header's first byte.
+    ///
+    /// ```
+    /// use wsproto::frame::Rsv;
+    ///
+    /// assert_eq!(Rsv::from_first_byte(0xc1), Rsv::RSV1); // FIN, RSV1, text
+    /// ```
     pub const fn from_first_byte(byte: u8) -> Self {
         Self(byte & 0x70)
     }
 
     /// Whether no bit is set.
+    ///
+    /// ```
+    /// use wsproto::frame::Rsv;
+    ///
+    /// assert!(Rsv::NONE.is_empty());
+    /// assert!(!Rsv::RSV2.is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Whether every bit of `other` is set in `self`.
+    ///
+    /// ```
+    /// use wsproto::frame::Rsv;
+    ///
+    /// let both = Rsv::RSV1.union(Rsv::RSV3);
+    /// assert!(both.contains(Rsv::RSV1));
+    /// assert!(!both.contains(Rsv::RSV2));
+    /// ```
     pub const fn contains(self, other: Self) -> bool {
         self.0 & other.0 == other.0
     }
 
     /// The union of two sets.
+    ///
+    /// ```
+    /// use wsproto::frame::Rsv;
+    ///
+    /// assert_eq!(Rsv::RSV1.union(Rsv::RSV2).bits(), 0x60);
+    /// ```
     #[must_use]
     pub const fn union(self, other: Self) -> Self {
         Self(self.0 | other.0)
     }
 
     /// The bits of `self` that are not in `other`.
+    ///
+    /// ```
+    /// use wsproto::frame::Rsv;
+    ///
+    /// let set = Rsv::RSV1.union(Rsv::RSV2);
+    /// assert_eq!(set.difference(Rsv::RSV1), Rsv::RSV2);
+    /// ```
     #[must_use]
     pub const fn difference(self, other: Self) -> Self {
         Self(self.0 & !other.0)
@@ -78,6 +118,16 @@ impl FrameHeader {
     /// otherwise the header with its encoded length. Everything §5.2 lets a
     /// receiver decide from the header alone is checked here, before any
     /// payload is read.
+    ///
+    /// ```
+    /// use wsproto::frame::{FrameHeader, Opcode, ProtocolErrorKind};
+    ///
+    /// let (header, len) = FrameHeader::decode(b"\x89\x80\x01\x02\x03\x04")?.unwrap();
+    /// assert_eq!((header.opcode, header.mask, header.payload_len, len), (Opcode::Ping, Some([1, 2, 3, 4]), 0, 6));
+    /// assert_eq!(FrameHeader::decode(b"\x81")?, None); // need more bytes
+    /// assert_eq!(FrameHeader::decode(b"\x83\x00"), Err(ProtocolErrorKind::ReservedOpcode));
+    /// # Ok::<(), ProtocolErrorKind>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -156,6 +206,13 @@ impl FrameHeader {
     }
 
     /// The number of bytes [`FrameHeader::encode`] writes.
+    ///
+    /// ```
+    /// use wsproto::frame::{FrameHeader, Opcode, Rsv};
+    ///
+    /// let header = FrameHeader { fin: true, rsv: Rsv::NONE, opcode: Opcode::Binary, mask: Some([1, 2, 3, 4]), payload_len: 1000 };
+    /// assert_eq!(header.encoded_len(), 2 + 2 + 4); // 16-bit length, then the mask
+    /// ```
     pub const fn encoded_len(&self) -> usize {
         let ext = if self.payload_len < 126 {
             0
@@ -169,6 +226,16 @@ impl FrameHeader {
 
     /// Encodes the header in its minimal form; returns the buffer and the
     /// number of bytes used.
+    ///
+    /// ```
+    /// use wsproto::frame::{FrameHeader, Opcode, Rsv};
+    ///
+    /// let header = FrameHeader { fin: true, rsv: Rsv::NONE, opcode: Opcode::Text, mask: None, payload_len: 5 };
+    /// let (buf, len) = header.encode();
+    /// assert_eq!(&buf[..len], b"\x81\x05");
+    /// assert_eq!(FrameHeader::decode(&buf[..len]), Ok(Some((header, len))));
+    /// ```
+    #[inline]
     pub fn encode(&self) -> ([u8; MAX_HEADER_LEN], usize) {
         let mut out = [0u8; MAX_HEADER_LEN];
         out[0] = (if self.fin { 0x80 } else { 0 }) | self.rsv.bits() | self.opcode.as_u8();

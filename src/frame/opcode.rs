@@ -24,6 +24,13 @@ pub enum Opcode {
 
 impl Opcode {
     /// Maps the 4-bit opcode field to an `Opcode`, or `None` if it is reserved.
+    ///
+    /// ```
+    /// use wsproto::Opcode;
+    ///
+    /// assert_eq!(Opcode::from_u8(0x9), Some(Opcode::Ping));
+    /// assert_eq!(Opcode::from_u8(0x3), None); // reserved
+    /// ```
     pub const fn from_u8(value: u8) -> Option<Self> {
         Some(match value {
             0x0 => Self::Continuation,
@@ -37,11 +44,22 @@ impl Opcode {
     }
 
     /// The wire value.
+    ///
+    /// ```
+    /// assert_eq!(wsproto::Opcode::Binary.as_u8(), 0x2);
+    /// ```
     pub const fn as_u8(self) -> u8 {
         self as u8
     }
 
     /// Control frames are those whose opcode has the high bit set (RFC 6455 §5.5).
+    ///
+    /// ```
+    /// use wsproto::Opcode;
+    ///
+    /// assert!(Opcode::Close.is_control());
+    /// assert!(!Opcode::Text.is_control());
+    /// ```
     pub const fn is_control(self) -> bool {
         self.as_u8() & 0x8 != 0
     }

@@ -55,6 +55,14 @@ impl ProtocolErrorKind {
     /// The close code this violation calls for (RFC 6455 §7.4.1). For
     /// [`Extension`](Self::Extension), 1002; an extension's own errors carry
     /// the code it chose.
+    ///
+    /// ```
+    /// use wsproto::{CloseCode, ProtocolErrorKind};
+    ///
+    /// assert_eq!(ProtocolErrorKind::InvalidUtf8.close_code(), CloseCode::INVALID_FRAME_PAYLOAD_DATA);
+    /// assert_eq!(ProtocolErrorKind::MessageTooLarge.close_code(), CloseCode::MESSAGE_TOO_BIG);
+    /// assert_eq!(ProtocolErrorKind::ReservedOpcode.close_code(), CloseCode::PROTOCOL_ERROR);
+    /// ```
     pub const fn close_code(self) -> CloseCode {
         match self {
             Self::InvalidCloseReason | Self::InvalidUtf8 => CloseCode::INVALID_FRAME_PAYLOAD_DATA,
@@ -64,6 +72,12 @@ impl ProtocolErrorKind {
     }
 
     /// What went wrong, in words (also the reason of the close frame sent).
+    ///
+    /// ```
+    /// use wsproto::ProtocolErrorKind;
+    ///
+    /// assert_eq!(ProtocolErrorKind::ReservedOpcode.description(), "reserved opcode");
+    /// ```
     pub const fn description(self) -> &'static str {
         match self {
             Self::ReservedOpcode => "reserved opcode",

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use http::header::{
-    CONNECTION, CONTENT_LENGTH, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, TRANSFER_ENCODING, UPGRADE,
+    CONNECTION, CONTENT_LENGTH, HOST, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, TRANSFER_ENCODING, UPGRADE,
 };
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
 
@@ -71,6 +71,15 @@ pub struct Target {
 
 impl Target {
     /// Parses a `ws://host[:port]/path?query` or `wss://…` URL.
+    ///
+    /// ```
+    /// use wsproto::handshake::Target;
+    ///
+    /// let target = Target::from_url("ws://localhost:9001/chat?room=1")?;
+    /// assert_eq!((target.host.as_str(), target.port, target.tls), ("localhost", 9001, false));
+    /// assert!(Target::from_url("http://localhost/").is_err()); // ws and wss only
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -245,16 +254,7 @@ impl Pending<Client> {
             HeaderValue::from_str(&key).map_err(|_| HandshakeError::local("invalid key"))?,
         );
         headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        let offers: Vec<String> = extensions
-            .iter()
-            .filter_map(|ext| ext.offer())
-            .map(|offer| offer.to_header_value())
-            .collect();
-        if !offers.is_empty() {
-            let value = HeaderValue::from_str(&offers.join(", "))
-                .map_err(|_| HandshakeError::local("invalid extension offer"))?;
-            headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
-        }
+        super::insert_offers(headers, &extensions)?;
         let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(b"GET ");
@@ -309,17 +309,65 @@ impl Pending<Client> {
     /// Where to connect, when the request's URI named a scheme and a host
     /// (always after [`from_url`](Self::from_url); `None` when
     /// [`new`](Self::new) was given a path and a Host header).
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let request = http::Request::get("/chat").header("host", "example.com").body(())?;
+    /// let (pending, _) = Pending::<Client>::new(request, Config::default(), Vec::new())?;
+    /// assert!(pending.target().is_none()); // you chose where to connect
+    /// let (pending, _) = Pending::<Client>::from_url("wss://example.com/chat", Config::default(), Vec::new())?;
+    /// assert_eq!(pending.target().map(|t| t.port), Some(443));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn target(&self) -> Option<&Target> {
         self.request.as_ref().and_then(|sent| sent.target.as_ref())
     }
 
     /// The request that was sent, with every header this crate added, so a
     /// caller using another HTTP client (e.g. hyper) can send it instead.
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let (pending, _) = Pending::<Client>::from_url("ws://example.com/", Config::default(), Vec::new())?;
+    /// let request = pending.request().unwrap();
+    /// assert_eq!(request.headers()["upgrade"], "websocket");
+    /// assert_eq!(request.headers()["sec-websocket-version"], "13");
+    /// assert!(request.headers().contains_key("sec-websocket-key"));
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     pub fn request(&self) -> Option<&Request<()>> {
         self.request.as_ref().map(|sent| &sent.request)
     }
 
     /// Feeds response bytes.
+    ///
+    /// ```
+    /// use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake};
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let (client, request) = Pending::<Client>::from_url("ws://example.com/", Config::default(), Vec::new())?;
+    /// # let ServerHandshake::Request(incoming) = Pending::<Server>::new(Config::default(), Vec::new())
+    /// #     .receive(&request)? else { unreachable!() };
+    /// # let mut server = incoming.accept(Accept::new())?;
+    /// let response = server.take_outgoing(); // the bytes the transport read
+    /// // A response may arrive in pieces: `Pending` comes back until it is whole.
+    /// let mut client = client;
+    /// let (open, response) = loop {
+    ///     let piece = &response[..]; // really: the next read from the transport
+    ///     match client.receive(piece)? {
+    ///         ClientHandshake::Pending(more) => client = more, // read again
+    ///         ClientHandshake::Open(open, response) => break (open, response),
+    ///         ClientHandshake::Rejected(rejected) => {
+    ///             return Err(format!("refused: {}", rejected.response().status()).into());
+    ///         }
+    ///     }
+    /// };
+    /// assert_eq!(response.status(), 101);
+    /// # let _ = open;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -345,6 +393,24 @@ impl Pending<Client> {
 
     /// Verifies a response received by another HTTP client (e.g. hyper's
     /// upgrade) and opens the connection.
+    ///
+    /// ```
+    /// use wsproto::handshake::accept_key;
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let (pending, _) = Pending::<Client>::from_url("ws://example.com/", Config::default(), Vec::new())?;
+    /// // Send `pending.request()` with your HTTP client; this is its answer.
+    /// let key = pending.request().unwrap().headers()["sec-websocket-key"].as_bytes();
+    /// let response = http::Response::builder()
+    ///     .status(101)
+    ///     .header("upgrade", "websocket")
+    ///     .header("connection", "Upgrade")
+    ///     .header("sec-websocket-accept", accept_key(key))
+    ///     .body(())?;
+    /// let mut ws = pending.finish(&response)?; // run it on the upgraded IO
+    /// ws.send_text("hello")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -386,48 +452,76 @@ impl Pending<Client> {
             (Some(v), None) if v.as_bytes() == expected.as_bytes() => {}
             _ => return Err(refuse("Sec-WebSocket-Accept does not match the key")),
         }
-        let offered = header_list(request.headers(), &SEC_WEBSOCKET_PROTOCOL)
-            .map_err(|()| HandshakeError::local("invalid Sec-WebSocket-Protocol in the request"))?;
-        let selected = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
-            .map_err(|()| refuse("invalid Sec-WebSocket-Protocol"))?;
-        // §4.1: "If the response includes a |Sec-WebSocket-Protocol| header
-        // field and this header field indicates the use of a subprotocol
-        // that was not present in the client's handshake [...], the client
-        // MUST _Fail the WebSocket Connection_."
-        match selected.as_slice() {
-            [] => {}
-            [one] if offered.contains(one) => {}
-            _ => return Err(refuse("server selected a subprotocol that was not offered")),
-        }
-        let mut accepted: Vec<Box<dyn Extension>> = Vec::new();
-        let mut candidates: Vec<Option<Box<dyn Extension>>> = std::mem::take(&mut self.extensions)
-            .into_iter()
-            .map(|ext| ext.offer().is_some().then_some(ext))
-            .collect();
-        let extensions = extension_offers(headers).map_err(|e| refuse_with(e.reason))?;
-        for response_ext in extensions {
-            // §9.1: the server's extensions must come from the client's
-            // offer, and each at most once.
-            let slot = candidates.iter_mut().find(|slot| {
-                slot.as_ref()
-                    .is_some_and(|ext| ext.name().eq_ignore_ascii_case(&response_ext.name))
-            });
-            let Some(mut ext) = slot.and_then(Option::take) else {
-                return Err(refuse(
-                    "server accepted an extension that was not offered (or twice)",
-                ));
-            };
-            // An extension reports a bad response parameter as it would a
-            // bad request; here it is the server's 101 that is refused.
-            ext.finalize(&response_ext)
-                .map_err(|e| refuse_with(e.reason))?;
-            accepted.push(ext);
-        }
-        let mut open = Open::new(self.config, accepted);
-        open.set_mask_source(keys);
-        open.set_subprotocol(selected.first().map(String::as_str));
-        Ok(open)
+        open_negotiated(
+            self.config,
+            std::mem::take(&mut self.extensions),
+            keys,
+            request.headers(),
+            response,
+        )
     }
+}
+
+/// The client's checks that both handshakes share, on an accepting
+/// response (101, or 2xx to an extended CONNECT): the subprotocol and the
+/// extensions the server selected must come from the request's offers.
+/// Returns the open connection, masking with `keys`. Errors carry the
+/// response's status.
+pub(super) fn open_negotiated<B>(
+    config: Config,
+    extensions: Vec<Box<dyn Extension>>,
+    keys: Box<OsRandomKeys>,
+    request_headers: &http::HeaderMap,
+    response: &Response<B>,
+) -> Result<Open<Client>, HandshakeError> {
+    let status = response.status();
+    let refuse =
+        |reason: std::borrow::Cow<'static, str>| HandshakeError::bad_response(status, reason);
+    let headers = response.headers();
+    let offered = header_list(request_headers, &SEC_WEBSOCKET_PROTOCOL)
+        .map_err(|()| HandshakeError::local("invalid Sec-WebSocket-Protocol in the request"))?;
+    let selected = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
+        .map_err(|()| refuse("invalid Sec-WebSocket-Protocol".into()))?;
+    // RFC 6455 §4.1: "If the response includes a |Sec-WebSocket-Protocol|
+    // header field and this header field indicates the use of a subprotocol
+    // that was not present in the client's handshake [...], the client
+    // MUST _Fail the WebSocket Connection_."
+    match selected.as_slice() {
+        [] => {}
+        [one] if offered.contains(one) => {}
+        _ => {
+            return Err(refuse(
+                "server selected a subprotocol that was not offered".into(),
+            ));
+        }
+    }
+    let mut accepted: Vec<Box<dyn Extension>> = Vec::new();
+    let mut candidates: Vec<Option<Box<dyn Extension>>> = extensions
+        .into_iter()
+        .map(|ext| ext.offer().is_some().then_some(ext))
+        .collect();
+    let response_extensions = extension_offers(headers).map_err(|e| refuse(e.reason))?;
+    for response_ext in response_extensions {
+        // §9.1: the server's extensions must come from the client's
+        // offer, and each at most once.
+        let slot = candidates.iter_mut().find(|slot| {
+            slot.as_ref()
+                .is_some_and(|ext| ext.name().eq_ignore_ascii_case(&response_ext.name))
+        });
+        let Some(mut ext) = slot.and_then(Option::take) else {
+            return Err(refuse(
+                "server accepted an extension that was not offered (or twice)".into(),
+            ));
+        };
+        // An extension reports a bad response parameter as it would a bad
+        // request; here it is the server's response that is refused.
+        ext.finalize(&response_ext).map_err(|e| refuse(e.reason))?;
+        accepted.push(ext);
+    }
+    let mut open = Open::new(config, accepted);
+    open.set_mask_source(keys);
+    open.set_subprotocol(selected.first().map(String::as_str));
+    Ok(open)
 }
 
 /// A non-101 response: its head, then its body as it streams in (Python
@@ -468,7 +562,7 @@ pub struct RejectData {
 }
 
 impl Rejected {
-    fn new(response: Response<()>, rest: &[u8]) -> Result<Self, HandshakeError> {
+    pub(crate) fn new(response: Response<()>, rest: &[u8]) -> Result<Self, HandshakeError> {
         let status = response.status();
         let headers = response.headers();
         let chunked = headers
@@ -517,11 +611,35 @@ impl Rejected {
     }
 
     /// The response head.
+    ///
+    /// ```
+    /// use wsproto::handshake::ClientHandshake;
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let (pending, _) = Pending::<Client>::from_url("ws://example.com/", Config::default(), Vec::new())?;
+    /// let head = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n";
+    /// let ClientHandshake::Rejected(rejected) = pending.receive(head)? else { unreachable!() };
+    /// assert_eq!(rejected.response().status(), 401);
+    /// assert_eq!(rejected.response().headers()["www-authenticate"], "Bearer");
+    /// assert!(!rejected.has_body());
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     pub fn response(&self) -> &Response<()> {
         &self.response
     }
 
     /// Whether the response declares a body.
+    ///
+    /// ```
+    /// use wsproto::handshake::ClientHandshake;
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let (pending, _) = Pending::<Client>::from_url("ws://example.com/", Config::default(), Vec::new())?;
+    /// let head = b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n";
+    /// let ClientHandshake::Rejected(rejected) = pending.receive(head)? else { unreachable!() };
+    /// assert!(rejected.has_body());
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     pub fn has_body(&self) -> bool {
         self.has_body
     }
@@ -577,6 +695,21 @@ impl Rejected {
     /// Reports that the transport ended, which ends a body without length.
     /// A body with a length or chunks that ends early also ends here, with
     /// what arrived.
+    ///
+    /// ```
+    /// use wsproto::handshake::ClientHandshake;
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let (pending, _) = Pending::<Client>::from_url("ws://example.com/", Config::default(), Vec::new())?;
+    /// // No Content-Length, not chunked: the body runs to the end of the transport.
+    /// let head = b"HTTP/1.1 503 Service Unavailable\r\n\r\ntry later";
+    /// let ClientHandshake::Rejected(mut rejected) = pending.receive(head)? else { unreachable!() };
+    /// assert_eq!(rejected.poll_body().map(|p| p.body_finished), Some(false));
+    /// rejected.receive_eof();
+    /// let last = rejected.poll_body().unwrap();
+    /// assert!(last.body_finished && last.data.is_empty());
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     pub fn receive_eof(&mut self) {
         match &mut self.framing {
             Framing::UntilEof(ended) => *ended = true,
@@ -589,6 +722,25 @@ impl Rejected {
     /// complete. The end of the body is reported exactly once (with empty
     /// data if nothing came with it); a response without a body reports
     /// nothing.
+    ///
+    /// ```
+    /// use wsproto::handshake::ClientHandshake;
+    /// use wsproto::{Client, Config, Pending};
+    ///
+    /// let (pending, _) = Pending::<Client>::from_url("ws://example.com/", Config::default(), Vec::new())?;
+    /// let head = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n\r\nno";
+    /// let ClientHandshake::Rejected(mut rejected) = pending.receive(head)? else { unreachable!() };
+    /// rejected.receive(b" way")?;
+    /// let mut body = Vec::new();
+    /// while let Some(piece) = rejected.poll_body() {
+    ///     body.extend_from_slice(&piece.data);
+    ///     if piece.body_finished {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(body, b"no way");
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     pub fn poll_body(&mut self) -> Option<RejectData> {
         let complete = self.failed.is_none()
             && match &self.framing {

@@ -13,6 +13,7 @@ use crate::extensions::{Extension, ExtensionOffer};
 use crate::role::Role;
 
 pub mod client;
+pub mod extended_connect;
 mod http1;
 pub mod server;
 
@@ -42,6 +43,16 @@ pub fn accept_key(key: &[u8]) -> String {
 
 /// Whether a comma-separated header (all its values) holds `token`,
 /// compared case-insensitively (RFC 6455 §4.1, items 5 and 6).
+///
+/// ```
+/// use http::header::CONNECTION;
+/// use wsproto::handshake::header_has_token;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(CONNECTION, "keep-alive, Upgrade".parse()?);
+/// assert!(header_has_token(&headers, &CONNECTION, "upgrade"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn header_has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
@@ -79,6 +90,25 @@ pub(crate) fn extension_offers(headers: &HeaderMap) -> Result<Vec<ExtensionOffer
     Ok(offers)
 }
 
+/// Adds `Sec-WebSocket-Extensions` with the offers of `extensions` (RFC
+/// 6455 §9.1), if any of them offers, for both handshakes.
+pub(crate) fn insert_offers(
+    headers: &mut HeaderMap,
+    extensions: &[Box<dyn Extension>],
+) -> Result<(), HandshakeError> {
+    let offers: Vec<String> = extensions
+        .iter()
+        .filter_map(|ext| ext.offer())
+        .map(|offer| offer.to_header_value())
+        .collect();
+    if !offers.is_empty() {
+        let value = http::HeaderValue::from_str(&offers.join(", "))
+            .map_err(|_| HandshakeError::local("invalid extension offer"))?;
+        headers.insert(http::header::SEC_WEBSOCKET_EXTENSIONS, value);
+    }
+    Ok(())
+}
+
 /// Writes headers in HTTP/1.1 form.
 pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
     for (name, value) in headers {
@@ -92,8 +122,10 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &HeaderMap) {
 /// The opening-handshake phase of an endpoint in role `R`.
 ///
 /// A client starts with [`Pending::<Client>::new`](crate::handshake::client)
-/// and feeds the response to `receive`; a server starts with
-/// `Pending::<Server>::new` and feeds the request to `receive`.
+/// (or `from_url`) and feeds the response to `receive`; a server starts
+/// with `Pending::<Server>::new` and feeds the request to `receive`. Both
+/// hand back a `Pending` while the HTTP head is incomplete; the crate docs
+/// show [both sides in memory](crate#the-handshake-in-memory).
 #[must_use]
 pub struct Pending<R: Role> {
     pub(crate) head: HeadReader,

@@ -33,6 +33,15 @@ impl Pending<Server> {
     /// A server waiting for an upgrade request. `extensions` are the ones
     /// this server supports (wsproto's `SUPPORTED_EXTENSIONS`); each
     /// negotiates from the client's offers when the request is accepted.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::{Config, Pending, Server};
+    ///
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+    /// let pending = Pending::<Server>::new(Config::default(), vec![Box::new(deflate)]);
+    /// # let _ = pending;
+    /// ```
     pub fn new(config: Config, extensions: Vec<Box<dyn Extension>>) -> Self {
         Self {
             head: HeadReader::new(HeadKind::Request),
@@ -44,6 +53,27 @@ impl Pending<Server> {
     }
 
     /// Feeds request bytes.
+    ///
+    /// ```
+    /// use wsproto::handshake::ServerHandshake;
+    /// use wsproto::{Config, Pending, Server};
+    ///
+    /// let request = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+    ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///     Sec-WebSocket-Version: 13\r\n\r\n";
+    /// let pending = Pending::<Server>::new(Config::default(), Vec::new());
+    /// // The request may arrive in pieces: `Pending` comes back until it is whole.
+    /// let ServerHandshake::Pending(pending) = pending.receive(&request[..20])? else { unreachable!() };
+    /// let ServerHandshake::Request(incoming) = pending.receive(&request[20..])? else { unreachable!() };
+    /// assert_eq!(incoming.request().uri().path(), "/chat");
+    ///
+    /// // A bad request: answer with the error's response, then close.
+    /// let pending = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let err = pending.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap_err();
+    /// assert_eq!(err.status, 400);
+    /// assert!(err.to_response().starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    /// # Ok::<(), wsproto::HandshakeError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -70,10 +100,60 @@ impl Pending<Server> {
 
 /// What the request validation extracted.
 #[derive(Debug, Clone)]
-struct Validated {
-    accept: HeaderValue,
+pub(super) struct Validated {
+    /// `Sec-WebSocket-Accept` for HTTP/1.1; `None` for extended CONNECT,
+    /// which has no key (RFC 8441 §5).
+    accept: Option<HeaderValue>,
     subprotocols: Vec<String>,
     offers: Vec<ExtensionOffer>,
+}
+
+impl Validated {
+    /// What both handshakes read as RFC 6455 defines it (RFC 8441 §5:
+    /// "The Origin, Sec-WebSocket-Version, Sec-WebSocket-Protocol, and
+    /// Sec-WebSocket-Extensions header fields are used in the CONNECT
+    /// request and response header fields as defined in [RFC6455]"): the
+    /// subprotocols offered and the extension offers. The version is
+    /// [`check_version`]'s.
+    pub(super) fn common(
+        headers: &HeaderMap,
+        accept: Option<HeaderValue>,
+    ) -> Result<Self, HandshakeError> {
+        let subprotocols = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
+            .map_err(|()| HandshakeError::bad_request("Sec-WebSocket-Protocol is not ASCII"))?;
+        Ok(Self {
+            accept,
+            subprotocols,
+            offers: extension_offers(headers)?,
+        })
+    }
+}
+
+/// `Sec-WebSocket-Version: 13`, for both handshakes: 400 when missing or
+/// repeated, 426 for another version.
+pub(super) fn check_version(headers: &HeaderMap) -> Result<(), HandshakeError> {
+    // RFC 6455 §4.1: "The request MUST include a header field with the name
+    // |Sec-WebSocket-Version|. The value of this header field MUST be 13."
+    // A request without one is simply malformed (400); 426 is for a
+    // version we do not speak (§4.4).
+    let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
+    let (Some(version), None) = (versions.next(), versions.next()) else {
+        return Err(HandshakeError::bad_request(
+            "missing or repeated Sec-WebSocket-Version",
+        ));
+    };
+    // §4.4: "If this version does not match a version understood by the
+    // server, the server MUST abort the WebSocket handshake described in
+    // this section and instead send an appropriate HTTP error code (such
+    // as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
+    // indicating the version(s) the server is capable of understanding."
+    if version.as_bytes() != b"13" {
+        return Err(HandshakeError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "Sec-WebSocket-Version must be 13",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an upgrade request against RFC 6455 §4.2.1.
@@ -102,27 +182,7 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
             "Connection header lacks \"Upgrade\"",
         ));
     }
-    // §4.1: "The request MUST include a header field with the name
-    // |Sec-WebSocket-Version|. The value of this header field MUST be 13."
-    // A request without one is simply malformed (400); 426 is for a
-    // version we do not speak (§4.4).
-    let mut versions = headers.get_all(SEC_WEBSOCKET_VERSION).iter();
-    let (Some(version), None) = (versions.next(), versions.next()) else {
-        return Err(HandshakeError::bad_request(
-            "missing or repeated Sec-WebSocket-Version",
-        ));
-    };
-    // §4.4: "If this version does not match a version understood by the
-    // server, the server MUST abort the WebSocket handshake described in
-    // this section and instead send an appropriate HTTP error code (such
-    // as 426 Upgrade Required) and a |Sec-WebSocket-Version| header field
-    // indicating the version(s) the server is capable of understanding."
-    if version.as_bytes() != b"13" {
-        return Err(HandshakeError::new(
-            StatusCode::UPGRADE_REQUIRED,
-            "Sec-WebSocket-Version must be 13",
-        ));
-    }
+    check_version(headers)?;
     let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
     let (Some(key), None) = (keys.next(), keys.next()) else {
         return Err(HandshakeError::bad_request(
@@ -139,15 +199,9 @@ fn validate<B>(request: &Request<B>) -> Result<Validated, HandshakeError> {
             "Sec-WebSocket-Key is not 16 bytes",
         ));
     }
-    let subprotocols = header_list(headers, &SEC_WEBSOCKET_PROTOCOL)
-        .map_err(|()| HandshakeError::bad_request("Sec-WebSocket-Protocol is not ASCII"))?;
     let accept = HeaderValue::from_str(&accept_key(key.as_bytes()))
         .map_err(|_| HandshakeError::bad_request("invalid Sec-WebSocket-Key"))?;
-    Ok(Validated {
-        accept,
-        subprotocols,
-        offers: extension_offers(headers)?,
-    })
+    Validated::common(headers, Some(accept))
 }
 
 /// How to accept a request: the subprotocol and extra response headers
@@ -163,11 +217,33 @@ pub struct Accept {
 
 impl Accept {
     /// Accept with no subprotocol and no extra headers.
+    ///
+    /// ```
+    /// use wsproto::handshake::Accept;
+    ///
+    /// let mut accept = Accept::new();
+    /// accept.headers.insert("set-cookie", "session=1".parse()?);
+    /// assert!(accept.subprotocol.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Selects a subprotocol.
+    /// Selects a subprotocol: one of
+    /// [`IncomingRequest::subprotocols`], or `accept` fails.
+    ///
+    /// ```
+    /// use wsproto::handshake::Accept;
+    ///
+    /// let offered = ["v2.chat", "v1.chat"];
+    /// let supported = ["v1.chat"];
+    /// let mut accept = Accept::new();
+    /// if let Some(name) = offered.iter().find(|p| supported.contains(p)) {
+    ///     accept = accept.subprotocol(*name);
+    /// }
+    /// assert_eq!(accept.subprotocol.as_deref(), Some("v1.chat"));
+    /// ```
     #[must_use]
     pub fn subprotocol(mut self, name: impl Into<String>) -> Self {
         self.subprotocol = Some(name.into());
@@ -182,22 +258,77 @@ pub struct IncomingRequest {
     request: Request<()>,
     validated: Validated,
     config: Config,
-    supported: Vec<Box<dyn Extension>>,
+    /// The extensions to negotiate from; the [`compat`](crate::compat)
+    /// facade sets them when it accepts, as Python wsproto's
+    /// `AcceptConnection.extensions`.
+    pub(crate) supported: Vec<Box<dyn Extension>>,
     early: Bytes,
 }
 
 impl IncomingRequest {
-    /// The request, as `http` types.
+    /// The request, as `http` types: path, query, `Origin`, cookies… for
+    /// the application to decide on.
+    ///
+    /// ```
+    /// use wsproto::handshake::ServerHandshake;
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let request = http::Request::get("ws://example.com/room/7?token=abc")
+    ///     .header("origin", "https://example.com")
+    ///     .body(())?;
+    /// let (_, request) = Pending::<Client>::new(request, Config::default(), Vec::new())?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// assert_eq!(incoming.request().uri().path(), "/room/7");
+    /// assert_eq!(incoming.request().uri().query(), Some("token=abc"));
+    /// assert_eq!(incoming.request().headers()["origin"], "https://example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn request(&self) -> &Request<()> {
         &self.request
     }
 
     /// The subprotocols the client offered, in its order of preference.
+    ///
+    /// ```
+    /// use wsproto::handshake::{Accept, ServerHandshake};
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let request = http::Request::get("ws://example.com/")
+    ///     .header("sec-websocket-protocol", "v2.chat, v1.chat")
+    ///     .body(())?;
+    /// let (_, request) = Pending::<Client>::new(request, Config::default(), Vec::new())?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// assert_eq!(incoming.subprotocols(), ["v2.chat", "v1.chat"]);
+    /// let choice = incoming.subprotocols().iter().find(|p| *p == "v1.chat").cloned();
+    /// let mut accept = Accept::new();
+    /// accept.subprotocol = choice;
+    /// let ws = incoming.accept(accept)?;
+    /// assert_eq!(ws.subprotocol(), Some("v1.chat"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn subprotocols(&self) -> &[String] {
         &self.validated.subprotocols
     }
 
-    /// The extension offers the client made.
+    /// The extension offers the client made; the server's extensions
+    /// negotiate from them in [`accept`](Self::accept).
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::handshake::ServerHandshake;
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+    /// let (_, request) =
+    ///     Pending::<Client>::from_url("ws://example.com/", Config::default(), vec![Box::new(deflate)])?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// let offer = &incoming.extension_offers()[0];
+    /// assert_eq!(offer.to_header_value(), "permessage-deflate; client_max_window_bits");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn extension_offers(&self) -> &[ExtensionOffer] {
         &self.validated.offers
     }
@@ -206,6 +337,23 @@ impl IncomingRequest {
     /// the 101 response to write, already queued as its first outgoing
     /// bytes. Frames that arrived right after the request are already fed
     /// to the connection.
+    ///
+    /// ```
+    /// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+    /// use wsproto::handshake::{Accept, ServerHandshake};
+    /// use wsproto::{Client, Config, Event, Pending, Server};
+    ///
+    /// let deflate = || Box::new(PerMessageDeflate::new(DeflateConfig::default()));
+    /// let (_, request) = Pending::<Client>::from_url("ws://example.com/", Config::default(), vec![deflate()])?;
+    /// let server = Pending::<Server>::new(Config::default(), vec![deflate()]);
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// let mut ws = incoming.accept(Accept::new())?;
+    /// assert_eq!(ws.extensions().len(), 1); // permessage-deflate was agreed
+    /// ws.send_text("welcome")?; // queued after the 101
+    /// let out = ws.take_outgoing();
+    /// assert!(out.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -228,12 +376,38 @@ impl IncomingRequest {
 
     /// Rejects with a status, headers and a body; returns the bytes to
     /// write, after which the transport should be closed.
+    ///
+    /// ```
+    /// use wsproto::handshake::{ClientHandshake, ServerHandshake};
+    /// use wsproto::{Client, Config, Pending, Server};
+    ///
+    /// let (client, request) = Pending::<Client>::from_url("ws://example.com/admin", Config::default(), Vec::new())?;
+    /// let server = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let ServerHandshake::Request(incoming) = server.receive(&request)? else { unreachable!() };
+    /// let response = incoming.reject(http::StatusCode::FORBIDDEN, &http::HeaderMap::new(), b"no");
+    ///
+    /// // The client sees the status and the body.
+    /// let ClientHandshake::Rejected(mut rejected) = client.receive(&response)? else { unreachable!() };
+    /// assert_eq!(rejected.response().status(), 403);
+    /// assert_eq!(&rejected.poll_body().unwrap().data[..], b"no");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reject(self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Bytes {
         reject_response(status, headers, body)
     }
 }
 
 /// An HTTP response with `Content-Length` and `Connection: close`.
+///
+/// ```
+/// use wsproto::handshake::server::reject_response;
+///
+/// let bytes = reject_response(http::StatusCode::NOT_FOUND, &http::HeaderMap::new(), b"gone");
+/// assert_eq!(
+///     &bytes[..],
+///     b"HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\nconnection: close\r\n\r\ngone"
+/// );
+/// ```
 pub fn reject_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Bytes {
     let mut out = response_head(status, headers, Some(body.len()));
     out.extend_from_slice(body);
@@ -280,6 +454,18 @@ impl HandshakeError {
 
     /// The HTTP response that answers this error, as bytes: its status, a
     /// plain-text body, and `Sec-WebSocket-Version: 13` for 426 (RFC 6455 §4.4).
+    ///
+    /// ```
+    /// use wsproto::{Config, Pending, Server};
+    ///
+    /// let pending = Pending::<Server>::new(Config::default(), Vec::new());
+    /// let request = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    ///     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n";
+    /// let err = pending.receive(request).unwrap_err();
+    /// let response = err.to_response(); // write it, then close the transport
+    /// assert!(response.starts_with(b"HTTP/1.1 426 Upgrade Required\r\n"));
+    /// assert!(response.windows(26).any(|w| w == b"sec-websocket-version: 13\r"));
+    /// ```
     pub fn to_response(&self) -> Bytes {
         reject_response(
             self.status,
@@ -304,20 +490,28 @@ impl HandshakeError {
     }
 }
 
-/// The extensions a 101 response agreed to.
-type Negotiated = Vec<Box<dyn Extension>>;
+/// The extensions a 101 (or 200) response agreed to.
+pub(super) type Negotiated = Vec<Box<dyn Extension>>;
 
-fn build_accept(
+/// The response that accepts `validated`: 101 with Upgrade, Connection and
+/// Sec-WebSocket-Accept for HTTP/1.1, 200 for extended CONNECT (RFC 8441
+/// §5, RFC 9220 §3), then the subprotocol, the extensions and the caller's
+/// headers for both.
+pub(super) fn build_accept(
     validated: &Validated,
     accept: &Accept,
     supported: Vec<Box<dyn Extension>>,
 ) -> Result<(Response<()>, Negotiated), LocalError> {
     let mut response = Response::new(());
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
-    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    headers.insert(SEC_WEBSOCKET_ACCEPT, validated.accept.clone());
+    if let Some(accept_value) = &validated.accept {
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(SEC_WEBSOCKET_ACCEPT, accept_value.clone());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    }
+    let headers = response.headers_mut();
     if let Some(protocol) = &accept.subprotocol {
         // §4.2.2, /subprotocol/: "The value chosen MUST be derived from the
         // client's handshake, specifically by selecting one of the values
@@ -360,6 +554,15 @@ pub enum UpgradeError {
 impl UpgradeError {
     /// The status to answer with: the request error's status hint, or 500
     /// for an invalid [`Accept`].
+    ///
+    /// ```
+    /// use wsproto::handshake::{upgrade, Accept};
+    ///
+    /// let not_websocket = http::Request::get("/").header("host", "x").body(())?;
+    /// let err = upgrade(&not_websocket, Accept::new(), Default::default(), Vec::new()).unwrap_err();
+    /// assert_eq!(err.status(), 400);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Request(err) => err.status,

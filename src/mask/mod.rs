@@ -75,6 +75,13 @@ impl Isa {
 
     /// The path [`apply_mask`] uses: the best available one, or `Scalar` when forced (see the
     /// module docs). Detected on first call and cached for the life of the process.
+    ///
+    /// ```
+    /// use wsproto::mask::Isa;
+    ///
+    /// let isa = Isa::selected();
+    /// assert!(Isa::available().contains(&isa));
+    /// ```
     #[must_use]
     pub fn selected() -> Isa {
         if let Some(isa) = Isa::from_code(SELECTED.load(Ordering::Relaxed)) {

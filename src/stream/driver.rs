@@ -60,6 +60,9 @@ enum Transport {
     Open,
     /// The connection is over; shutting down our writing side.
     ShuttingDown,
+    /// Shut down; reading until the peer ends its side too (see
+    /// `StreamConfig::read_to_end_after_close`).
+    Draining,
     /// Shut down.
     Done,
 }
@@ -376,6 +379,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
             // timeout it is tried once, not waited for.
             if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() && !self.gave_up {
                 return Poll::Pending;
+            }
+            self.transport = Transport::Draining;
+        }
+        if self.transport == Transport::Draining {
+            // Received bytes are discarded once the connection is closed.
+            while self.config.read_to_end_after_close && !self.gave_up && !self.read_eof {
+                match self.poll_fill(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(_)) => break,
+                    Poll::Pending => return Poll::Pending,
+                }
             }
             self.transport = Transport::Done;
             self.timer = None;

@@ -25,6 +25,33 @@ pub const MAX_REJECTION_BODY: usize = 64 * 1024;
 /// extensions and no subprotocol: reads the upgrade request, answers 101,
 /// and returns the open stream.
 ///
+/// ```
+/// use futures_util::{SinkExt, StreamExt};
+/// use wsproto::stream;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let addr = listener.local_addr()?;
+/// # let client = tokio::spawn(async move {
+/// #     let (mut ws, _) = wsproto::connect(&format!("ws://{addr}/")).await?;
+/// #     ws.send(stream::Message::text("hi")).await?;
+/// #     while ws.next().await.is_some() {}
+/// #     Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+/// # });
+/// let (tcp, _) = listener.accept().await?;
+/// let mut ws = stream::accept(tcp).await?;
+/// while let Some(message) = ws.next().await {
+///     let message = message?;
+///     if message.is_text() {
+///         ws.send(message).await?;
+///         ws.close(None).await?;
+///     }
+/// }
+/// # client.await?.map_err(|e| e.to_string())?;
+/// # Ok(()) }
+/// ```
+///
 /// # Errors
 ///
 /// [`Error::Handshake`] for an invalid request, after answering it with the
@@ -152,6 +179,32 @@ async fn answer<IO: AsyncWrite + Unpin>(io: &mut IO, bytes: &[u8]) -> Result<(),
 /// extensions. `request` is a `ws://` URI (or a path with a `Host` header),
 /// with any extra headers and subprotocols to offer.
 ///
+/// ```
+/// use futures_util::{SinkExt, StreamExt};
+/// use wsproto::stream::{self, Message};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let (io, server_io) = tokio::io::duplex(1 << 16);
+/// # let server = tokio::spawn(async move {
+/// #     let mut ws = stream::accept(server_io).await?;
+/// #     while let Some(Ok(m)) = ws.next().await { if m.is_text() { ws.send(m).await?; } }
+/// #     Ok::<_, stream::Error>(())
+/// # });
+/// // `io` is any AsyncRead + AsyncWrite: a TcpStream, a TLS stream, a tunnel…
+/// let request = http::Request::get("ws://localhost/chat")
+///     .header("sec-websocket-protocol", "chat")
+///     .body(())?;
+/// let (mut ws, response) = stream::client_async(request, io).await?;
+/// assert_eq!(response.status(), 101);
+/// ws.send(Message::text("hello")).await?;
+/// assert_eq!(ws.next().await.transpose()?, Some(Message::text("hello")));
+/// # ws.close(None).await?;
+/// # while ws.next().await.is_some() {}
+/// # server.await??;
+/// # Ok(()) }
+/// ```
+///
 /// # Errors
 ///
 /// [`Error::Rejected`] when the server answered with a status other than
@@ -178,6 +231,34 @@ where
 /// [`client_async`] with chosen settings: `config` for the protocol,
 /// `extensions` to offer (e.g. permessage-deflate), `stream_config` for the
 /// adapter.
+///
+/// ```
+/// use wsproto::extensions::{DeflateConfig, PerMessageDeflate};
+/// use wsproto::stream::{self, StreamConfig};
+/// use wsproto::Config;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let (io, server_io) = tokio::io::duplex(1 << 16);
+/// # let server = tokio::spawn(async move {
+/// #     let deflate = PerMessageDeflate::new(DeflateConfig::default());
+/// #     stream::accept_with(server_io, Config::default(), vec![Box::new(deflate)],
+/// #         StreamConfig::default(), |_| Ok(Default::default())).await
+/// # });
+/// let deflate = PerMessageDeflate::new(DeflateConfig::default());
+/// let request = http::Request::get("ws://localhost/").body(())?;
+/// let (ws, _response) = stream::client_async_with(
+///     request,
+///     io,
+///     Config::default().with_max_message_size(1 << 20),
+///     vec![Box::new(deflate)],
+///     StreamConfig::default(),
+/// )
+/// .await?;
+/// assert_eq!(ws.extensions()[0].name(), "permessage-deflate");
+/// # let _server = server.await??;
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 ///

@@ -53,26 +53,64 @@ pub enum Message {
 
 impl Message {
     /// A text message.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// let msg = Message::text("hello"); // from &str, String or Utf8Bytes
+    /// assert_eq!(msg.to_text(), Some("hello"));
+    /// ```
     pub fn text(text: impl Into<Utf8Bytes>) -> Self {
         Self::Text(text.into())
     }
 
     /// A binary message.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// let msg = Message::binary(vec![1, 2, 3]); // from Vec<u8>, &'static [u8] or Bytes
+    /// assert_eq!(msg.len(), 3);
+    /// ```
     pub fn binary(data: impl Into<Bytes>) -> Self {
         Self::Binary(data.into())
     }
 
     /// A ping.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// let ping = Message::ping(&b"heartbeat"[..]); // at most 125 bytes when sent
+    /// assert!(ping.is_ping());
+    /// ```
     pub fn ping(data: impl Into<Bytes>) -> Self {
         Self::Ping(data.into())
     }
 
     /// A pong.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// // Unsolicited: received pings are answered for you.
+    /// let pong = Message::pong(&b""[..]);
+    /// assert!(pong.is_pong() && pong.is_empty());
+    /// ```
     pub fn pong(data: impl Into<Bytes>) -> Self {
         Self::Pong(data.into())
     }
 
     /// A close frame with a code and a reason (cut to 123 bytes when sent).
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    /// use wsproto::CloseCode;
+    ///
+    /// let close = Message::close(CloseCode::GOING_AWAY, "server restart");
+    /// assert!(close.is_close());
+    /// assert_eq!(close.len(), "server restart".len());
+    /// ```
     pub fn close(code: crate::CloseCode, reason: impl Into<Utf8Bytes>) -> Self {
         Self::Close(Some(CloseFrame {
             code,
@@ -81,31 +119,68 @@ impl Message {
     }
 
     /// Whether this is a text message.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert!(Message::text("a").is_text());
+    /// assert!(!Message::binary(&b"a"[..]).is_text());
+    /// ```
     pub fn is_text(&self) -> bool {
         matches!(self, Self::Text(_))
     }
 
     /// Whether this is a binary message.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert!(Message::binary(&b"a"[..]).is_binary());
+    /// ```
     pub fn is_binary(&self) -> bool {
         matches!(self, Self::Binary(_))
     }
 
     /// Whether this is a ping.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert!(Message::ping(&b""[..]).is_ping());
+    /// ```
     pub fn is_ping(&self) -> bool {
         matches!(self, Self::Ping(_))
     }
 
     /// Whether this is a pong.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert!(Message::pong(&b""[..]).is_pong());
+    /// ```
     pub fn is_pong(&self) -> bool {
         matches!(self, Self::Pong(_))
     }
 
     /// Whether this is a close frame.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert!(Message::Close(None).is_close());
+    /// ```
     pub fn is_close(&self) -> bool {
         matches!(self, Self::Close(_))
     }
 
     /// The payload length in bytes (a close frame's reason only).
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert_eq!(Message::text("héllo").len(), 6); // bytes, not characters
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             Self::Text(text) => text.len(),
@@ -118,11 +193,24 @@ impl Message {
     }
 
     /// Whether the payload is empty.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert!(Message::text("").is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The text of a text message; `None` for any other kind.
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// assert_eq!(Message::text("hi").to_text(), Some("hi"));
+    /// assert_eq!(Message::binary(&b"hi"[..]).to_text(), None);
+    /// ```
     pub fn to_text(&self) -> Option<&str> {
         match self {
             Self::Text(text) => Some(text.as_str()),
@@ -131,6 +219,13 @@ impl Message {
     }
 
     /// The payload as bytes, without a copy (a close frame's reason).
+    ///
+    /// ```
+    /// use wsproto::stream::Message;
+    ///
+    /// let data = Message::binary(vec![1, 2]).into_data();
+    /// assert_eq!(&data[..], [1, 2]);
+    /// ```
     pub fn into_data(self) -> Bytes {
         match self {
             Self::Text(text) => text.into_bytes(),

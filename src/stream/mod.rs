@@ -153,6 +153,38 @@ impl<IO, R: Role> WebSocketStream<IO, R> {
     /// What the connection already holds stays: bytes that came behind the
     /// handshake are decoded first, and the 101 response of a server's
     /// [`accept`](crate::handshake::IncomingRequest::accept) is written first.
+    ///
+    /// ```
+    /// use futures_util::{SinkExt, StreamExt};
+    /// use wsproto::handshake::{Accept, ServerHandshake};
+    /// use wsproto::stream::{Message, StreamConfig, WebSocketStream};
+    /// use wsproto::{Config, Pending, Server};
+    /// use tokio::io::AsyncReadExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (client_io, mut server_io) = tokio::io::duplex(1 << 16);
+    /// let request = http::Request::get("ws://localhost/").body(())?;
+    /// let client = tokio::spawn(async move {
+    ///     let (mut ws, _) = wsproto::stream::client_async(request, client_io).await?;
+    ///     ws.send(Message::text("hi")).await?;
+    ///     Ok::<_, wsproto::stream::Error>(ws)
+    /// });
+    /// // The handshake by hand (say, to look at the request first)...
+    /// let mut buf = Vec::with_capacity(4096);
+    /// server_io.read_buf(&mut buf).await?;
+    /// let ServerHandshake::Request(incoming) =
+    ///     Pending::<Server>::new(Config::default(), Vec::new()).receive(&buf)?
+    /// else {
+    ///     unreachable!("one read holds this small request")
+    /// };
+    /// let open = incoming.accept(Accept::new())?;
+    /// // ...then the stream takes over and writes the queued 101 first.
+    /// let mut ws = WebSocketStream::from_open(server_io, open, StreamConfig::default());
+    /// assert_eq!(ws.next().await.transpose()?, Some(Message::text("hi")));
+    /// # let _client = client.await??;
+    /// # Ok(()) }
+    /// ```
     pub fn from_open(io: IO, open: Open<R>, config: StreamConfig) -> Self {
         Self::from_driver(Driver::new(io, open, config))
     }
@@ -162,43 +194,163 @@ impl<IO, R: Role> WebSocketStream<IO, R> {
     }
 
     /// The transport.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// let io: &tokio::io::DuplexStream = server.get_ref();
+    /// # let _ = io;
+    /// # Ok(()) }
+    /// ```
     pub fn get_ref(&self) -> &IO {
         self.driver.get_ref()
     }
 
     /// The transport, mutably. Reading or writing it directly corrupts the
     /// WebSocket stream.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// let io = server.get_mut(); // e.g. to set a socket option
+    /// # let _ = io;
+    /// # Ok(()) }
+    /// ```
     pub fn get_mut(&mut self) -> &mut IO {
         self.driver.get_mut()
     }
 
     /// Gives the transport back. Bytes still queued or not yet decoded are
     /// dropped: flush first if they matter.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// use futures_util::SinkExt;
+    /// server.flush().await?;
+    /// let io = server.into_inner();
+    /// # drop(io);
+    /// # Ok(()) }
+    /// ```
     pub fn into_inner(self) -> IO {
         self.driver.into_inner()
     }
 
     /// The subprotocol the opening handshake agreed on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// assert_eq!(server.subprotocol(), None); // none was offered
+    /// # Ok(()) }
+    /// ```
     pub fn subprotocol(&self) -> Option<&str> {
         self.driver.websocket().subprotocol()
     }
 
     /// The negotiated extensions.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// assert!(client.extensions().is_empty()); // client_async offers none
+    /// # Ok(()) }
+    /// ```
     pub fn extensions(&self) -> &[Box<dyn Extension>] {
         self.driver.websocket().extensions()
     }
 
     /// The adapter's settings.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// assert_eq!(server.config().close_timeout, std::time::Duration::from_secs(5));
+    /// # Ok(()) }
+    /// ```
     pub fn config(&self) -> &StreamConfig {
         self.driver.config()
     }
 
     /// The connection's protocol settings (limits, message mode).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// assert_eq!(server.protocol_config().max_message_size, 64 << 20);
+    /// # Ok(()) }
+    /// ```
     pub fn protocol_config(&self) -> &Config {
         self.driver.websocket().config()
     }
 
     /// Where the connection is in its lifecycle.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// use wsproto::lifecycle::State;
+    /// assert_eq!(server.state(), &State::Open);
+    /// client.close(None).await?;
+    /// assert_eq!(client.state(), &State::LocalClosing);
+    /// # Ok(()) }
+    /// ```
     pub fn state(&self) -> &State {
         self.driver.state()
     }
@@ -216,6 +368,34 @@ impl<IO, R: Role> WebSocketStream<IO, R> {
     /// for an unsplit stream whose sink is used without its stream.
     ///
     /// Put the halves back together with [`ReadHalf::reunite`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// use futures_util::{SinkExt, StreamExt};
+    /// use wsproto::stream::Message;
+    ///
+    /// let (mut reader, mut writer) = server.split();
+    /// let echo = tokio::spawn(async move {
+    ///     while let Some(Ok(message)) = reader.next().await {
+    ///         println!("got {message:?}");
+    ///     }
+    /// });
+    /// writer.send(Message::text("from the writer task")).await?;
+    /// assert_eq!(client.next().await.transpose()?, Some(Message::text("from the writer task")));
+    /// drop(writer);
+    /// client.close(None).await?;
+    /// while client.next().await.is_some() {}
+    /// echo.await?;
+    /// # Ok(()) }
+    /// ```
     pub fn split(self) -> (ReadHalf<IO, R>, WriteHalf<IO, R>) {
         split::split(self.driver)
     }
@@ -225,6 +405,28 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> WebSocketStream<IO, R> {
     /// Starts the close handshake with `frame` (`None`: code 1000) and
     /// writes the close frame out. Keep reading until the stream ends to
     /// finish the handshake.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// use futures_util::StreamExt;
+    /// use wsproto::{CloseCode, CloseFrame};
+    ///
+    /// client.close(Some(CloseFrame::new(CloseCode::GOING_AWAY, "bye"))).await?;
+    /// // The server sees the close as a message and replies on its own.
+    /// let closed = server.next().await.transpose()?;
+    /// assert!(closed.is_some_and(|m| m.is_close()));
+    /// drop(server); // the server ends the transport (RFC 6455 §7.1.1)
+    /// while client.next().await.is_some() {} // the reply, then the end of the stream
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///

@@ -148,6 +148,22 @@ impl<IO, R: Role> std::error::Error for ReuniteError<IO, R> {}
 impl<IO, R: Role> ReadHalf<IO, R> {
     /// Puts the stream back together.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// let (reader, writer) = server.split();
+    /// let server = reader.reunite(writer)?;
+    /// # let _ = server;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`ReuniteError`], with both halves, when `writer` came from another
@@ -174,6 +190,22 @@ impl<IO, R: Role> ReadHalf<IO, R> {
     }
 
     /// Whether `writer` is the other half of this reader's stream.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// let (reader, writer) = server.split();
+    /// assert!(reader.is_pair_of(&writer));
+    /// # let _ = &mut client;
+    /// # Ok(()) }
+    /// ```
     pub fn is_pair_of(&self, writer: &WriteHalf<IO, R>) -> bool {
         Arc::ptr_eq(&self.shared, &writer.shared)
     }
@@ -181,6 +213,21 @@ impl<IO, R: Role> ReadHalf<IO, R> {
 
 impl<IO, R: Role> WriteHalf<IO, R> {
     /// Whether `reader` is the other half of this writer's stream.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    /// # let request = http::Request::get("ws://localhost/").body(())?;
+    /// # let (server, client) = tokio::join!(
+    /// #     wsproto::stream::accept(server_io),
+    /// #     wsproto::stream::client_async(request, client_io),
+    /// # );
+    /// # let (mut server, mut client) = (server?, client?.0);
+    /// let (reader, writer) = server.split();
+    /// assert!(writer.is_pair_of(&reader));
+    /// # Ok(()) }
+    /// ```
     pub fn is_pair_of(&self, reader: &ReadHalf<IO, R>) -> bool {
         reader.is_pair_of(self)
     }

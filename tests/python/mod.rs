@@ -1,5 +1,6 @@
-//! Python's `websockets` (pinned in `tests/python/requirements.txt`) as an
-//! independent peer: a virtual environment under the target directory,
+//! Python's `websockets`, `wsproto`, and `h2` for HTTP/2 (pinned in
+//! `tests/python/requirements.txt`) as independent peers: a virtual
+//! environment under the target directory,
 //! made on first use, and the scripts beside this file.
 //!
 //! When Python or the package cannot be had, the tests that need them are
@@ -53,7 +54,7 @@ fn make_venv() -> Result<PathBuf, String> {
     run(Command::new(&python)
         .args(["-m", "pip", "install", "--quiet", "-r"])
         .arg(&requirements))?;
-    run(Command::new(&python).args(["-c", "import websockets"]))?;
+    run(Command::new(&python).args(["-c", "import websockets, wsproto, h2"]))?;
     std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
     Ok(python)
 }
