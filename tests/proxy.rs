@@ -58,12 +58,19 @@ async fn spawn_proxy(backend: SocketAddr) -> SocketAddr {
 
 /// Our client through the proxy, with permessage-deflate offered or not.
 async fn connect(addr: SocketAddr, deflate: bool) -> (TcpStream, Open<Client>) {
+    connect_with(addr, deflate.then(DeflateConfig::default)).await
+}
+
+/// Our client through the proxy, offering permessage-deflate with `deflate`.
+async fn connect_with(
+    addr: SocketAddr,
+    deflate: Option<DeflateConfig>,
+) -> (TcpStream, Open<Client>) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.set_nodelay(true).unwrap();
-    let extensions: Vec<Box<dyn Extension>> = if deflate {
-        vec![Box::new(PerMessageDeflate::new(DeflateConfig::default()))]
-    } else {
-        Vec::new()
+    let extensions: Vec<Box<dyn Extension>> = match deflate {
+        Some(config) => vec![Box::new(PerMessageDeflate::new(config))],
+        None => Vec::new(),
     };
     let (mut pending, request) =
         Pending::<Client>::from_url(&format!("ws://{addr}/"), Config::default(), extensions)
@@ -157,6 +164,73 @@ async fn a_thousand_small_messages_in_flight() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_small_messages_in_flight_with_deflate() {
     thousand_in_flight(true).await;
+}
+
+/// Echoes `count` messages of compressible text through `ws`, checking each.
+async fn echo_round_trips(tcp: &mut TcpStream, ws: &mut Open<Client>, id: usize, count: usize) {
+    for i in 0..count {
+        let text = format!("client {id}, message {i}: ").repeat(1 + i % 7);
+        ws.send_text(&text).unwrap();
+        flush(tcp, ws).await;
+        assert_eq!(next_event(tcp, ws).await, Some(Event::Text(text.into())));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_clients_at_once() {
+    let proxy = spawn_proxy(echo_backend().await).await;
+    let clients: Vec<_> = (0..50)
+        .map(|id| {
+            tokio::spawn(async move {
+                let (mut tcp, mut ws) = connect(proxy, id % 2 == 0).await;
+                echo_round_trips(&mut tcp, &mut ws, id, 20).await;
+                let mut closing = ws.close(CloseCode::NORMAL, "");
+                flush(&mut tcp, &mut closing).await;
+                while next_event(&mut tcp, &mut closing).await.is_some() {}
+                assert!(closing.into_closed().unwrap().was_clean());
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.unwrap();
+    }
+}
+
+/// The proxy answers the client with the parameters the backend chose for
+/// the client's own offer, so both legs agree and compressed frames pass.
+#[tokio::test]
+async fn deflate_parameters_are_those_the_backend_chose() {
+    let proxy = spawn_proxy(echo_backend().await).await;
+    let offer = DeflateConfig::default()
+        .with_server_no_context_takeover(true)
+        .with_client_no_context_takeover(true)
+        .with_server_max_window_bits(Some(10))
+        .with_client_max_window_bits(Some(11));
+    let (mut tcp, mut ws) = connect_with(proxy, Some(offer.clone())).await;
+    // What the echo server answers this offer with, directly.
+    let mut direct = PerMessageDeflate::new(DeflateConfig::default());
+    let response = direct.accept(&PerMessageDeflate::new(offer).offer().unwrap());
+    assert!(response.is_some());
+    let through_proxy = ws.extensions()[0].relay_params();
+    let expected = direct.relay_params().map(|server| {
+        (
+            server.send_max_window_bits,
+            server.receive_max_window_bits,
+            server.send_no_context_takeover,
+            server.receive_no_context_takeover,
+        )
+    });
+    let got = through_proxy.map(|client| {
+        (
+            client.receive_max_window_bits,
+            client.send_max_window_bits,
+            client.receive_no_context_takeover,
+            client.send_no_context_takeover,
+        )
+    });
+    assert_eq!(got, expected);
+    assert_eq!(got, Some((10, 11, true, true)));
+    echo_round_trips(&mut tcp, &mut ws, 0, 30).await;
 }
 
 /// A backend on the async adapter that answers no pings by itself but
