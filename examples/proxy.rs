@@ -4,8 +4,8 @@
 //! memory stays bounded by its reads however large a message is.
 //!
 //! ```text
-//! cargo run --release --features tokio --example proxy -- LISTEN_ADDR BACKEND_URL
-//! cargo run --release --features tokio --example proxy -- 127.0.0.1:9004 ws://127.0.0.1:9001/
+//! cargo run --release --example proxy -- LISTEN_ADDR BACKEND_URL
+//! cargo run --release --example proxy -- 127.0.0.1:9004 ws://127.0.0.1:9001/
 //! ```
 //!
 //! - **Handshake.** The client's request is read first; the proxy then
@@ -32,6 +32,10 @@
 //!   writer down instead of growing the proxy.
 //! - **Limits.** The legs set no frame or message size limit of their own:
 //!   nothing is held whole, and the ends enforce theirs.
+//!
+//! It runs the sans-IO core directly over tokio's sockets, with no crate
+//! feature: `wsproto::stream` carries whole messages, and a proxy wants the
+//! frames.
 
 use std::io;
 use std::sync::Arc;
