@@ -9,7 +9,8 @@
 //! ```
 //!
 //! - **Handshake.** The client's request is read first; the proxy then
-//!   connects to the backend, offering the client's subprotocols and its
+//!   connects to the backend (at `BACKEND_URL` as given, whatever path the
+//!   client asked for), offering the client's subprotocols and its
 //!   first permessage-deflate offer, and answers the client as the backend
 //!   answered the proxy: the same subprotocol, and permessage-deflate with
 //!   the parameters the backend chose. Both legs then share their deflate
@@ -169,7 +170,7 @@ async fn proxy(mut client: TcpStream, backend_url: &str) -> io::Result<()> {
 /// mirror. An offer without `client_max_window_bits` is not mirrored: the
 /// backend could then limit the window the client compresses with, and the
 /// client could not be told.
-fn deflate_offer(offers: &[ExtensionOffer]) -> Option<DeflateConfig> {
+pub fn deflate_offer(offers: &[ExtensionOffer]) -> Option<DeflateConfig> {
     let window = |value: &Option<String>| -> Option<u8> {
         value
             .as_deref()?
@@ -183,8 +184,15 @@ fn deflate_offer(offers: &[ExtensionOffer]) -> Option<DeflateConfig> {
         .find_map(|offer| {
             let mut config = DeflateConfig::default();
             let mut client_window_offered = false;
+            let mut seen = Vec::new();
             for (name, value) in &offer.params {
-                match name.to_ascii_lowercase().as_str() {
+                let name = name.to_ascii_lowercase();
+                // A repeated parameter makes the offer invalid (RFC 7692 §7).
+                if seen.contains(&name) {
+                    return None;
+                }
+                seen.push(name.clone());
+                match name.as_str() {
                     "server_no_context_takeover" if value.is_none() => {
                         config.server_no_context_takeover = true;
                     }
@@ -212,7 +220,7 @@ fn deflate_offer(offers: &[ExtensionOffer]) -> Option<DeflateConfig> {
 /// backend chose (`backend` is the proxy's client leg's view): the backend's
 /// compressor rules become ours towards the client, and the rules the
 /// backend set for our compressor become the client's.
-fn mirror(backend: Negotiated) -> DeflateConfig {
+pub fn mirror(backend: Negotiated) -> DeflateConfig {
     DeflateConfig::default()
         .with_server_no_context_takeover(backend.receive_no_context_takeover)
         .with_server_max_window_bits(Some(backend.receive_max_window_bits))

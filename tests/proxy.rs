@@ -600,3 +600,37 @@ async fn a_close_the_backend_never_answers_ends_both_legs() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_proxy_mirrors_only_offers_it_can_forward_whole() {
+    use wsproto::extensions::ExtensionOffer;
+    let parse = |header: &str| ExtensionOffer::parse_header(header).unwrap();
+    // Without client_max_window_bits the backend could pick a window the
+    // client was never told about.
+    assert_eq!(proxy::deflate_offer(&parse("permessage-deflate")), None);
+    // Invalid offers are skipped; the first valid one is taken.
+    let offers = parse(
+        "permessage-deflate; x_unknown, \
+         permessage-deflate; client_max_window_bits; client_max_window_bits, \
+         permessage-deflate; server_max_window_bits=16; client_max_window_bits, \
+         permessage-deflate; server_max_window_bits=10; client_max_window_bits, \
+         permessage-deflate; client_max_window_bits",
+    );
+    assert_eq!(
+        proxy::deflate_offer(&offers),
+        Some(DeflateConfig::default().with_server_max_window_bits(Some(10)))
+    );
+    let offers = parse(
+        "x-other, permessage-deflate; server_no_context_takeover; \
+         client_no_context_takeover; client_max_window_bits=9",
+    );
+    assert_eq!(
+        proxy::deflate_offer(&offers),
+        Some(
+            DeflateConfig::default()
+                .with_server_no_context_takeover(true)
+                .with_client_no_context_takeover(true)
+                .with_client_max_window_bits(Some(9))
+        )
+    );
+}
