@@ -373,6 +373,11 @@ fn proxy_process() {
     let Ok(backend) = std::env::var(CHILD_BACKEND) else {
         return;
     };
+    // The parent holds our stdin: when it ends, however it ends, so do we.
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(0);
+    });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -381,7 +386,8 @@ fn proxy_process() {
     });
 }
 
-/// The proxy process: killed when dropped.
+/// The proxy process: killed when dropped. It also exits when its stdin,
+/// held here, closes, so it cannot outlive a test process that is killed.
 struct Child(std::process::Child);
 
 impl Drop for Child {
@@ -401,7 +407,7 @@ fn proxy_process_for(backend: SocketAddr) -> (Child, u16) {
             "--test-threads=1",
         ])
         .env(CHILD_BACKEND, format!("ws://{backend}/"))
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
