@@ -389,6 +389,8 @@ async fn relay(
                 let _ = backend.writing.split_to(n);
             }
             () = sleep_until(close_due), if close_due.is_some() => break,
+            // Not reached: with reads off, a write or the close timer is on.
+            else => break,
         }
     }
     // RFC 6455 §7.1.1: the server (our client leg) ends the TCP connection
