@@ -334,6 +334,8 @@ fn forward_compressed(front: DeflateConfig, back: Option<DeflateConfig>) -> Resu
         panic!("a frame")
     };
     assert!(frame.rsv().contains(Rsv::RSV1));
+    // Compressed text is not checked here, but it is still text.
+    assert_eq!(frame.kind(), MessageKind::Text);
     let result = client_leg.send_frame(&frame);
     if result.is_err() {
         assert_eq!(client_leg.outgoing_len(), 0, "nothing queued");

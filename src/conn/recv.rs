@@ -98,9 +98,10 @@ struct Assembler {
     carry: BytesMut,
     /// The decoder paused with output still to give.
     decoder_owes: bool,
-    /// Frame mode: the message carries reserved bits an extension claims
-    /// (it is compressed), so its bytes are passed on as they are, unchecked.
-    raw: bool,
+    /// Frame mode: a text message whose reserved bits an extension claims
+    /// (it is compressed). Its bytes pass on as they are, so it is held as
+    /// binary (`kind`), unchecked, and reported as text.
+    raw_text: bool,
 }
 
 impl Assembler {
@@ -111,7 +112,7 @@ impl Assembler {
         self.utf8.reset();
         self.carry.clear();
         self.decoder_owes = false;
-        self.raw = false;
+        self.raw_text = false;
     }
 }
 
@@ -354,16 +355,20 @@ impl<R: Role> Engine<R> {
                     MessageKind::Binary
                 });
                 msg.decoder = None;
-                // Frame mode transforms nothing: the extension still judges
-                // the bits (RSV1 without a negotiated deflate is 1002), but
-                // the message passes through as it is.
-                let frames = self.config.message_mode == MessageMode::Frames;
-                msg.raw = frames && !header.rsv.is_empty();
                 for (i, ext) in self.extensions.iter_mut().enumerate() {
                     if ext.decode_start(header.rsv)? {
-                        msg.decoder = (!frames).then_some(i);
+                        msg.decoder = Some(i);
                         break;
                     }
+                }
+                // Frame mode transforms nothing: the extension still judged
+                // the bits (RSV1 without a negotiated deflate is 1002), but
+                // the message passes through as it is. Only messages an
+                // extension claims pay for the check.
+                if msg.decoder.is_some() && self.config.message_mode == MessageMode::Frames {
+                    msg.decoder = None;
+                    msg.raw_text = msg.kind == Some(MessageKind::Text);
+                    msg.kind = Some(MessageKind::Binary);
                 }
                 self.check_message_size(header.payload_len)
             }
@@ -429,15 +434,15 @@ impl<R: Role> Engine<R> {
             let decoded = self.decode_piece(header, consumed, avail, complete);
             return self.failing(decoded);
         }
-        let mode = self.config.message_mode;
-        if !complete && (avail == 0 || mode == MessageMode::Whole) {
+        let whole = self.config.message_mode == MessageMode::Whole;
+        if !complete && (avail == 0 || whole) {
             return Ok(self.park(header, consumed, scanned));
         }
         // Whole mode takes the complete frame; the others take what is here.
         self.took(header, consumed + avail as u64, 0, complete);
         let grown = self.grow_message(avail);
         self.failing(grown)?;
-        if mode == MessageMode::Frames {
+        if !whole && self.config.message_mode == MessageMode::Frames {
             return Ok(Step::Frame {
                 len: avail,
                 opcode: header.opcode,
@@ -447,7 +452,7 @@ impl<R: Role> Engine<R> {
                 complete,
             });
         }
-        if mode == MessageMode::Whole && !header.fin {
+        if whole && !header.fin {
             // A fragment of a whole message joins the ones before it.
             let inbound = &mut self.inbound;
             inbound.msg.buf.extend_from_slice(&inbound.buf[..avail]);
@@ -490,17 +495,8 @@ impl<R: Role> Engine<R> {
                 };
                 self.finish_message(message)
             }
-            Step::Frame {
-                len,
-                opcode,
-                rsv,
-                fin,
-                start,
-                complete,
-            } => {
-                let data = self.inbound.buf.split_to(len).freeze();
-                self.emit_frame(opcode, rsv, fin, start, complete, data)
-            }
+            // Frame mode, out of line: the hot arms above stay as they are.
+            frame @ Step::Frame { .. } => self.emit_frame(frame),
             Step::Decoded {
                 frame_done,
                 message_done,
@@ -547,7 +543,7 @@ impl<R: Role> Engine<R> {
             apply_mask(fresh, key, (consumed as usize).wrapping_add(scanned));
         }
         let msg = &mut self.inbound.msg;
-        if msg.decoder.is_none() && !msg.raw && msg.kind == Some(MessageKind::Text) {
+        if msg.decoder.is_none() && msg.kind == Some(MessageKind::Text) {
             // The rest of the message is all here, and no character is split
             // before it: one validation pass, with no carry to track.
             let ends_message = complete && header.fin && msg.utf8.pending_len() == 0;
@@ -695,26 +691,35 @@ impl<R: Role> Engine<R> {
         Ok(Some(event))
     }
 
-    /// Frame mode: reports a data frame, or the piece of it that is here.
-    /// A text message's UTF-8 was checked as its bytes were unmasked; the
-    /// end of the message must also end a character.
+    /// Frame mode: reports a data frame, or the piece of it that is here
+    /// ([`Step::Frame`]). A text message's UTF-8 was checked as its bytes
+    /// were unmasked; the end of the message must also end a character.
+    #[cold]
     #[inline(never)]
-    fn emit_frame(
-        &mut self,
-        opcode: Opcode,
-        rsv: Rsv,
-        fin: bool,
-        frame_start: bool,
-        frame_end: bool,
-        data: Bytes,
-    ) -> Result<Option<Event>, ProtocolError> {
+    fn emit_frame(&mut self, step: Step) -> Result<Option<Event>, ProtocolError> {
+        let Step::Frame {
+            len,
+            opcode,
+            rsv,
+            fin,
+            start: frame_start,
+            complete: frame_end,
+        } = step
+        else {
+            return Ok(None);
+        };
+        let data = self.inbound.buf.split_to(len).freeze();
         let msg = &mut self.inbound.msg;
-        let kind = msg.kind.unwrap_or(MessageKind::Binary);
+        let checked = msg.kind == Some(MessageKind::Text);
+        let kind = if checked || msg.raw_text {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        };
         if frame_end && fin {
             let finished = msg.utf8.finish();
-            let raw = msg.raw;
             msg.finish();
-            if kind == MessageKind::Text && !raw && finished.is_err() {
+            if checked && finished.is_err() {
                 return Err(self.fail(ProtocolErrorKind::InvalidUtf8.into()));
             }
         }
