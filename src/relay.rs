@@ -46,8 +46,9 @@
 //! and new messages inside a fragmented one (§5.4), close payloads (a
 //! 1-byte payload, a code that may not be sent: 1002; a reason that is not
 //! UTF-8: 1007), `max_frame_size` and `max_message_size` (1009, counted on
-//! the payload as received). A frame that breaks a rule fails the
-//! connection before any of its payload is reported.
+//! the payload as received). A rule decided from a header fails the
+//! connection before any of that frame's payload is reported; invalid
+//! UTF-8, before the piece that holds it.
 //!
 //! # UTF-8: checked across the frames of a text message
 //!
