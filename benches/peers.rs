@@ -307,6 +307,34 @@ fn wsproto_decode(ws: &mut Open<Server>, input: &[u8], n: usize) {
     assert_eq!(got, n);
 }
 
+/// As [`wsproto_decode`], with borrowed events.
+fn wsproto_decode_ref(ws: &mut Open<Server>, input: &[u8], n: usize) {
+    let mut got = 0;
+    for piece in input.chunks(MAX_READ) {
+        ws.receive(piece).unwrap();
+        while let Some(event) = ws.poll_event_ref().expect("valid input") {
+            match event {
+                wsproto::EventRef::Text(text) => {
+                    black_box(text.as_bytes());
+                }
+                wsproto::EventRef::Binary(data) => {
+                    black_box(data);
+                }
+                // Fragmented messages are assembled, so they come owned.
+                wsproto::EventRef::Owned(Event::Text(text)) => {
+                    black_box(text.as_bytes());
+                }
+                wsproto::EventRef::Owned(Event::Binary(data)) => {
+                    black_box(&data[..]);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            got += 1;
+        }
+    }
+    assert_eq!(got, n);
+}
+
 /// Drains our outgoing queue into the counting sink, as a vectored write would.
 fn wsproto_drain<R: wsproto::Role>(ws: &mut Open<R>) -> usize {
     let mut total = 0;
@@ -362,6 +390,14 @@ fn decode_group(c: &mut Criterion, name: &str, input: &Bytes, n: usize, size: us
     let mut ws = Open::<Server>::new(wsproto_config(), Vec::new());
     group.bench_function(BenchmarkId::new("wsproto", size), |b| {
         b.iter(|| wsproto_decode(&mut ws, input, n));
+    });
+    drop(ws);
+
+    // The borrowed events (`poll_event_ref`): a single-frame message's
+    // payload is a slice of the receive buffer, no reference count.
+    let mut ws = Open::<Server>::new(wsproto_config(), Vec::new());
+    group.bench_function(BenchmarkId::new("wsproto-ref", size), |b| {
+        b.iter(|| wsproto_decode_ref(&mut ws, input, n));
     });
     drop(ws);
 

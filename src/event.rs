@@ -81,3 +81,61 @@ pub enum Event {
     /// the close reply is already queued.
     Close(CloseFrame),
 }
+
+/// An event whose message payload borrows the connection's receive buffer,
+/// from [`Connection::poll_event_ref`](crate::Connection::poll_event_ref):
+/// no reference count and no atomic operation per message. It lives until
+/// the next call on the connection, which drops its bytes.
+///
+/// A whole message that arrived as one frame (in
+/// [`MessageMode::Whole`](crate::MessageMode::Whole)) is borrowed; every
+/// other event — control frames, messages assembled from fragments or
+/// decompressed, streamed pieces, frames in frame mode — comes as
+/// [`EventRef::Owned`], exactly as `poll_event` would return it.
+///
+/// ```
+/// use wsproto::{Client, Config, Event, EventRef, Open, Server};
+///
+/// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+/// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+/// client.send_text("hello")?;
+/// client.send_ping(b"?")?;
+/// server.receive(&client.take_outgoing())?;
+/// let mut total = 0;
+/// while let Some(event) = server.poll_event_ref()? {
+///     match event {
+///         EventRef::Text(text) => total += text.len(),
+///         EventRef::Binary(data) => total += data.len(),
+///         EventRef::Owned(Event::Ping(_)) => {} // the pong is queued
+///         EventRef::Owned(other) => println!("{other:?}"),
+///     }
+/// }
+/// assert_eq!(total, 5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, PartialEq, Eq)]
+pub enum EventRef<'a> {
+    /// A whole text message, validated.
+    Text(&'a str),
+    /// A whole binary message.
+    Binary(&'a [u8]),
+    /// Any other event, owned.
+    Owned(Event),
+}
+
+impl EventRef<'_> {
+    /// The owned event, copying a borrowed payload.
+    ///
+    /// ```
+    /// use wsproto::{Event, EventRef};
+    ///
+    /// assert_eq!(EventRef::Text("hi").into_owned(), Event::Text("hi".into()));
+    /// ```
+    pub fn into_owned(self) -> Event {
+        match self {
+            Self::Text(text) => Event::Text(Utf8Bytes::from(text.to_owned())),
+            Self::Binary(data) => Event::Binary(Bytes::copy_from_slice(data)),
+            Self::Owned(event) => event,
+        }
+    }
+}

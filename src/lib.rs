@@ -258,7 +258,7 @@ pub use config::{Config, MessageMode};
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use connect::{connect, connect_with};
 pub use error::{HandshakeError, HandshakeErrorKind, LocalError, ProtocolError};
-pub use event::{Event, MessageKind, Utf8Bytes};
+pub use event::{Event, EventRef, MessageKind, Utf8Bytes};
 pub use frame::{CloseCode, CloseFrame, Opcode, ProtocolErrorKind};
 pub use handshake::Pending;
 pub use keys::{FixedKey, MaskKeySource, OsRandomKeys, RandomnessError};

@@ -53,7 +53,7 @@ use bytes::{Bytes, BytesMut};
 use crate::config::Config;
 use crate::conn::{Engine, Payload};
 use crate::error::{LocalError, ProtocolError};
-use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::event::{Event, EventRef, MessageKind, Utf8Bytes};
 use crate::extensions::Extension;
 use crate::frame::{CloseCode, CloseFrame, Opcode};
 use crate::keys::MaskKeySource;
@@ -266,6 +266,42 @@ impl<R: Role, P: Phase> Connection<R, P> {
     /// close the transport.
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
         self.engine.poll_event()
+    }
+
+    /// Decodes the next event, as [`poll_event`](Self::poll_event), but a
+    /// whole message that arrived as one frame borrows its payload from the
+    /// receive buffer ([`EventRef::Text`], [`EventRef::Binary`]) instead of
+    /// taking a reference-counted `Bytes` of it: no atomic operation and no
+    /// allocation per message. The payload lives until the next call on
+    /// the connection. Every other event comes as [`EventRef::Owned`].
+    ///
+    /// For callers that are done with each message before they poll again:
+    /// a parser, a router, a proxy. Keep a message with
+    /// [`EventRef::into_owned`] (a copy), or use `poll_event`, which is
+    /// zero-copy for messages kept.
+    ///
+    /// ```
+    /// use wsproto::{Client, Config, EventRef, Open, Server};
+    ///
+    /// let mut client = Open::<Client>::new(Config::default(), Vec::new());
+    /// let mut server = Open::<Server>::new(Config::default(), Vec::new());
+    /// for word in ["one", "two", "three"] {
+    ///     client.send_text(word)?;
+    /// }
+    /// server.receive(&client.take_outgoing())?;
+    /// let mut words = Vec::new();
+    /// while let Some(EventRef::Text(word)) = server.poll_event_ref()? {
+    ///     words.push(word.len()); // `word` borrows `server`'s buffer
+    /// }
+    /// assert_eq!(words, [3, 3, 5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_event`](Self::poll_event).
+    pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
+        self.engine.poll_event_ref()
     }
 
     /// Takes every queued outgoing byte as one buffer.

@@ -29,7 +29,8 @@
 //! assert!(validator.feed(b"ok \xED\xA0").is_err());
 //! ```
 
-// `Utf8Bytes::as_str` converts without a second check (see its SAFETY).
+// `Utf8Bytes::as_str` and `validated_str` convert without a second check
+// (see their SAFETY comments).
 #![allow(unsafe_code)]
 
 use std::fmt;
@@ -115,6 +116,22 @@ pub fn validate(bytes: &[u8]) -> Result<(), Utf8Error> {
 /// Inputs shorter than this are not validated with SIMD by simdutf8
 /// (its `SIMD_CHUNK_SIZE`).
 const SIMD_CHUNK_SIZE: usize = 64;
+
+/// The text of bytes the decoder has already validated (a borrowed text
+/// message, `EventRef::Text`), without a second check.
+pub(crate) fn validated_str(bytes: &[u8]) -> &str {
+    debug_assert!(
+        std::str::from_utf8(bytes).is_ok(),
+        "validated_str: not UTF-8"
+    );
+    // SAFETY: crate-private, and its one caller (`emit_ref` in
+    // `conn/recv.rs`) passes the payload of a whole single-frame text
+    // message whose UTF-8 check passed: `scan` validated every byte of it
+    // as it was unmasked and `Utf8Validator::finish` found no character cut
+    // at its end (asserted in debug builds). The bytes are borrowed
+    // immutably for as long as the `str` lives.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
 
 /// Tells apart the two ways a complete text can fail, for the error message only.
 #[cold]

@@ -370,3 +370,103 @@ proptest! {
         prop_assert_eq!(back, pongs);
     }
 }
+
+// ---- borrowed events ------------------------------------------------------------
+
+/// The events of `server` polled to the end, each turned into its owned
+/// form (borrowed ones copied), with the error that ended it, if any, and
+/// the receive capacity seen after each poll.
+fn poll_all(
+    server: &mut wsproto::Open<wsproto::Server>,
+    borrowed: bool,
+) -> (Vec<Event>, Option<wsproto::ProtocolError>, Vec<usize>) {
+    let mut events = Vec::new();
+    let mut capacity = Vec::new();
+    loop {
+        let polled = if borrowed {
+            server
+                .poll_event_ref()
+                .map(|event| event.map(wsproto::EventRef::into_owned))
+        } else {
+            server.poll_event()
+        };
+        capacity.push(server.receive_capacity());
+        match polled {
+            Ok(Some(event)) => events.push(event),
+            Ok(None) => return (events, None, capacity),
+            Err(err) => return (events, Some(err), capacity),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `poll_event_ref` is `poll_event` with some payloads borrowed: the
+    /// same events (once owned), errors, capacity and outgoing bytes, for
+    /// any messages, chunking, message mode and corruption of the input.
+    #[test]
+    fn borrowed_events_match_owned_events(
+        sends in prop::collection::vec(send(), 0..12),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        mode in 0..3u8,
+        corrupt in prop::option::of((any::<usize>(), any::<u8>())),
+        small_buffer in any::<bool>(),
+    ) {
+        let mut client = wsproto::Open::<wsproto::Client>::new(Config::default(), Vec::new());
+        for s in &sends {
+            match s {
+                Send::Text(t) => client.send_text(t).unwrap(),
+                Send::Binary(b) => client.send_binary(b).unwrap(),
+                Send::Ping(p) => client.send_ping(p).unwrap(),
+                Send::Fragmented(kind, data, cuts) => {
+                    let pieces = pieces(data.len(), cuts);
+                    let last = pieces.len() - 1;
+                    for (i, (from, to)) in pieces.into_iter().enumerate() {
+                        client.send_fragment(*kind, &data[from..to], i == last).unwrap();
+                    }
+                }
+            }
+        }
+        let mut wire = client.take_outgoing().to_vec();
+        if let Some((at, byte)) = corrupt
+            && !wire.is_empty()
+        {
+            let at = at % wire.len();
+            wire[at] ^= byte;
+        }
+        let mode = [MessageMode::Whole, MessageMode::Streaming, MessageMode::Frames][mode as usize];
+        let mut config = Config::default().with_message_mode(mode);
+        if small_buffer {
+            config = config.with_max_receive_buffer(64);
+        }
+        let mut owned = wsproto::Open::<wsproto::Server>::new(config.clone(), Vec::new());
+        let mut borrowed = wsproto::Open::<wsproto::Server>::new(config, Vec::new());
+        let (mut seen_owned, mut seen_borrowed) = (Vec::new(), Vec::new());
+        for (from, to) in pieces(wire.len(), &cuts) {
+            let mut at = from;
+            // Feed what each will take; both must take the same.
+            while at < to {
+                let room = owned.receive_capacity();
+                prop_assert_eq!(room, borrowed.receive_capacity());
+                let end = to.min(at.saturating_add(room.max(1)));
+                let a = owned.receive(&wire[at..end]);
+                let b = borrowed.receive(&wire[at..end]);
+                prop_assert_eq!(a.is_ok(), b.is_ok());
+                at = end;
+                let (ea, xa, ca) = poll_all(&mut owned, false);
+                let (eb, xb, cb) = poll_all(&mut borrowed, true);
+                prop_assert_eq!(&ea, &eb);
+                prop_assert_eq!(&xa, &xb);
+                prop_assert_eq!(ca, cb);
+                seen_owned.extend(ea);
+                seen_borrowed.extend(eb);
+                if xa.is_some() || a.is_err() {
+                    at = to;
+                }
+            }
+        }
+        prop_assert_eq!(seen_owned, seen_borrowed);
+        prop_assert_eq!(owned.take_outgoing(), borrowed.take_outgoing());
+    }
+}

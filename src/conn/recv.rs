@@ -8,7 +8,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::Engine;
 use crate::config::MessageMode;
 use crate::error::{LocalError, ProtocolError};
-use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::event::{Event, EventRef, MessageKind, Utf8Bytes};
 use crate::extensions::Decoded;
 use crate::frame::{CloseFrame, FrameHeader, Opcode, ProtocolErrorKind, Rsv};
 use crate::lifecycle::Input;
@@ -127,11 +127,15 @@ pub(super) struct Inbound {
     ended: bool,
     read: ReadState,
     msg: Assembler,
+    /// Bytes at the front of `buf` lent out by the last borrowed event
+    /// (`poll_event_ref`): decoded, and dropped by `settle` on the next call.
+    lent: usize,
 }
 
 impl Inbound {
     /// Frees what only decoding needs, once input no longer counts.
     pub(super) fn release(&mut self) {
+        self.lent = 0;
         self.buf = BytesMut::new();
         self.read = ReadState::Header;
         self.msg = Assembler::default();
@@ -140,6 +144,17 @@ impl Inbound {
 
 impl<R: Role> Engine<R> {
     // ---- the receive buffer and its bound ---------------------------------
+
+    /// Drops the bytes a borrowed event held: the borrow has ended, since
+    /// this runs on the next call that takes the connection.
+    #[inline]
+    fn settle(&mut self) {
+        let inbound = &mut self.inbound;
+        if inbound.lent > 0 {
+            inbound.buf.advance(inbound.lent);
+            inbound.lent = 0;
+        }
+    }
 
     /// How many bytes the receive buffer may hold before `receive` refuses
     /// more: `max_receive_buffer`, or the rest of the frame being read when
@@ -184,7 +199,8 @@ impl<R: Role> Engine<R> {
         if !self.state.is_reading() || self.inbound.ended {
             return usize::MAX;
         }
-        self.receive_limit().saturating_sub(self.inbound.buf.len())
+        let buffered = self.inbound.buf.len() - self.inbound.lent;
+        self.receive_limit().saturating_sub(buffered)
     }
 
     pub(crate) fn receive(&mut self, data: &[u8]) -> Result<(), LocalError> {
@@ -194,6 +210,7 @@ impl<R: Role> Engine<R> {
             // of the transport nothing more counts either.
             return Ok(());
         }
+        self.settle();
         self.check_receive()?;
         self.inbound.buf.extend_from_slice(data);
         Ok(())
@@ -203,6 +220,7 @@ impl<R: Role> Engine<R> {
     /// longer counts it is emptied on every call, so it holds at most one
     /// read.
     pub(crate) fn receive_buffer(&mut self) -> Result<&mut BytesMut, LocalError> {
+        self.settle();
         if !self.state.is_reading() || self.inbound.ended {
             self.inbound.buf.clear();
         } else {
@@ -220,7 +238,33 @@ impl<R: Role> Engine<R> {
     /// Decodes the next event from buffered input. Every error fails the
     /// connection where it is found (`failing`), so the result is never
     /// looked at after it is built: the event is written once, in place.
+    // Out of line, each with the whole decode loop inlined into it: inlined
+    // into the caller's loop, the step and event moved through memory again.
+    #[inline(never)]
     pub(crate) fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        self.decode(Self::emit, |event| event)
+    }
+
+    /// As `poll_event`, but a whole message that arrived in one frame
+    /// borrows its payload from the receive buffer instead of splitting it
+    /// off: no reference count, no atomic operations. The bytes are dropped
+    /// on the next call.
+    #[inline(never)]
+    pub(crate) fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
+        self.decode(Self::emit_ref, |event| event.map(EventRef::Owned))
+    }
+
+    /// The one decode loop of `poll_event` and `poll_event_ref`: decodes
+    /// until a step has something to report, which `emit` turns into the
+    /// event in tail position, straight into the caller's result; `end`
+    /// wraps the event (if any) for exhausted input.
+    #[inline(always)]
+    fn decode<'a, T>(
+        &'a mut self,
+        emit: impl FnOnce(&'a mut Self, Step) -> Result<Option<T>, ProtocolError>,
+        end: impl FnOnce(Option<Event>) -> Option<T>,
+    ) -> Result<Option<T>, ProtocolError> {
+        self.settle();
         while self.state.is_reading() {
             // The frame being read lives in locals while it is worked on and
             // is parked in `read` only when it needs more bytes: a frame that
@@ -255,10 +299,10 @@ impl<R: Role> Engine<R> {
                         break;
                     }
                 }
-                step => return self.emit(step),
+                step => return emit(self, step),
             }
         }
-        Ok(self.at_end_of_input())
+        Ok(end(self.at_end_of_input()))
     }
 
     /// A frame held whole that has not fully arrived: if the allocation
@@ -401,6 +445,7 @@ impl<R: Role> Engine<R> {
 
     /// Advances inside a frame's payload: `consumed` payload bytes were
     /// taken before, and the first `scanned` buffered bytes are unmasked.
+    #[inline(always)]
     fn read_payload(
         &mut self,
         header: FrameHeader,
@@ -507,6 +552,32 @@ impl<R: Role> Engine<R> {
                 }
                 self.finish_message(piece)
             }
+        }
+    }
+
+    /// Builds the borrowed form of the event a step found: a whole message
+    /// that is one frame's payload, still at the front of the receive
+    /// buffer, is lent; everything else is built by `emit`.
+    #[inline(always)]
+    fn emit_ref(&mut self, step: Step) -> Result<Option<EventRef<'_>>, ProtocolError> {
+        let whole = self.config.message_mode == MessageMode::Whole;
+        match step {
+            Step::Data { len, .. } if whole && self.inbound.msg.buf.is_empty() => {
+                let msg = &mut self.inbound.msg;
+                let kind = msg.kind;
+                let finished = msg.utf8.finish();
+                msg.finish();
+                if kind == Some(MessageKind::Text) && finished.is_err() {
+                    return Err(self.fail(ProtocolErrorKind::InvalidUtf8.into()));
+                }
+                self.inbound.lent = len;
+                let payload = &self.inbound.buf[..len];
+                Ok(Some(match kind {
+                    Some(MessageKind::Text) => EventRef::Text(crate::utf8::validated_str(payload)),
+                    _ => EventRef::Binary(payload),
+                }))
+            }
+            step => self.emit(step).map(|event| event.map(EventRef::Owned)),
         }
     }
 
