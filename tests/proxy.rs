@@ -30,7 +30,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
 use wsproto::frame::{FrameHeader, Opcode, Rsv};
-use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake};
+use wsproto::handshake::{Accept, ServerHandshake};
 use wsproto::stream::{self, Message};
 use wsproto::{Client, CloseCode, Config, Event, MessageKind, MessageMode, Open, Pending, Server};
 
@@ -66,29 +66,11 @@ async fn connect_with(
     addr: SocketAddr,
     deflate: Option<DeflateConfig>,
 ) -> (TcpStream, Open<Client>) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.set_nodelay(true).unwrap();
     let extensions: Vec<Box<dyn Extension>> = match deflate {
         Some(config) => vec![Box::new(PerMessageDeflate::new(config))],
         None => Vec::new(),
     };
-    let (mut pending, request) =
-        Pending::<Client>::from_url(&format!("ws://{addr}/"), Config::default(), extensions)
-            .unwrap();
-    stream.write_all(&request).await.unwrap();
-    let mut buf = vec![0u8; 4096];
-    loop {
-        let n = stream.read(&mut buf).await.unwrap();
-        assert!(n > 0, "connection closed during the handshake");
-        match pending.receive(&buf[..n]).unwrap() {
-            ClientHandshake::Pending(next) => pending = next,
-            ClientHandshake::Open(ws, response) => {
-                assert_eq!(response.status(), 101);
-                return (stream, ws);
-            }
-            ClientHandshake::Rejected(r) => panic!("rejected: {:?}", r.response()),
-        }
-    }
+    sockets::connect_with_extensions(addr, "/", extensions).await
 }
 
 /// Runs `echo_client.py` through a proxy in front of the echo server.

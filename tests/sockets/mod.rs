@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use wsproto::extensions::Extension;
 use wsproto::handshake::ClientHandshake;
 use wsproto::phase::Phase;
 use wsproto::{Client, Config, Connection, Event, Open, Pending, Role};
@@ -34,11 +35,20 @@ pub fn binary_of(len: usize) -> Vec<u8> {
 /// Connects our client to `ws://{addr}{path}` over TCP and completes the
 /// handshake.
 pub async fn connect(addr: SocketAddr, path: &str) -> (TcpStream, Open<Client>) {
+    connect_with_extensions(addr, path, Vec::new()).await
+}
+
+/// As [`connect`], offering `extensions`.
+pub async fn connect_with_extensions(
+    addr: SocketAddr,
+    path: &str,
+    extensions: Vec<Box<dyn Extension>>,
+) -> (TcpStream, Open<Client>) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.set_nodelay(true).unwrap();
     let url = format!("ws://{addr}{path}");
     let (mut pending, request) =
-        Pending::<Client>::from_url(&url, Config::default(), Vec::new()).unwrap();
+        Pending::<Client>::from_url(&url, Config::default(), extensions).unwrap();
     stream.write_all(&request).await.unwrap();
     let mut buf = vec![0u8; 4096];
     loop {
