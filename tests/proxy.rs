@@ -30,9 +30,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wsproto::extensions::{DeflateConfig, Extension, PerMessageDeflate};
 use wsproto::frame::{FrameHeader, Opcode, Rsv};
-use wsproto::handshake::{Accept, ServerHandshake};
 use wsproto::stream::{self, Message};
-use wsproto::{Client, CloseCode, Config, Event, MessageKind, MessageMode, Open, Pending, Server};
+use wsproto::{Client, CloseCode, Config, Event, MessageKind, MessageMode, Open};
 
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -297,16 +296,8 @@ async fn misbehaving_backend() -> (SocketAddr, tokio::sync::oneshot::Receiver<Op
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let (mut tcp, _) = listener.accept().await.unwrap();
-        let mut pending = Pending::<Server>::new(Config::default(), Vec::new());
+        let mut ws = sockets::accept(&mut tcp, Config::default()).await;
         let mut buf = vec![0u8; 4096];
-        let mut ws = loop {
-            let n = tcp.read(&mut buf).await.unwrap();
-            match pending.receive(&buf[..n]).unwrap() {
-                ServerHandshake::Pending(next) => pending = next,
-                ServerHandshake::Request(request) => break request.accept(Accept::new()).unwrap(),
-            }
-        };
-        tcp.write_all(&ws.take_outgoing()).await.unwrap();
         tcp.write_all(&[0x83, 0x00]).await.unwrap();
         // What comes back is the proxy's close, masked: it is a client here.
         loop {
@@ -437,15 +428,8 @@ async fn streaming_echo_backend() -> SocketAddr {
             .with_message_mode(MessageMode::Streaming)
             .with_max_frame_size(u64::MAX >> 1)
             .with_max_message_size(u64::MAX);
-        let mut pending = Pending::<Server>::new(config, Vec::new());
+        let mut ws = sockets::accept(&mut tcp, config).await;
         let mut buf = vec![0u8; 64 * 1024];
-        let mut ws = loop {
-            let n = tcp.read(&mut buf).await.unwrap();
-            match pending.receive(&buf[..n]).unwrap() {
-                ServerHandshake::Pending(next) => pending = next,
-                ServerHandshake::Request(request) => break request.accept(Accept::new()).unwrap(),
-            }
-        };
         loop {
             tcp.write_all(&ws.take_outgoing()).await.unwrap();
             let n = tcp.read(&mut buf).await.unwrap();
@@ -560,16 +544,8 @@ async fn silent_backend() -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let (mut tcp, _) = listener.accept().await.unwrap();
-        let mut pending = Pending::<Server>::new(Config::default(), Vec::new());
+        let _ws = sockets::accept(&mut tcp, Config::default()).await;
         let mut buf = vec![0u8; 4096];
-        let mut ws = loop {
-            let n = tcp.read(&mut buf).await.unwrap();
-            match pending.receive(&buf[..n]).unwrap() {
-                ServerHandshake::Pending(next) => pending = next,
-                ServerHandshake::Request(request) => break request.accept(Accept::new()).unwrap(),
-            }
-        };
-        tcp.write_all(&ws.take_outgoing()).await.unwrap();
         while tcp.read(&mut buf).await.is_ok_and(|n| n > 0) {}
     });
     addr

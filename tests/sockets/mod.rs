@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wsproto::extensions::Extension;
-use wsproto::handshake::ClientHandshake;
+use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake};
 use wsproto::phase::Phase;
-use wsproto::{Client, Config, Connection, Event, Open, Pending, Role};
+use wsproto::{Client, Config, Connection, Event, Open, Pending, Role, Server};
 
 /// Every socket operation of a test ends within this, so a bug fails the
 /// test instead of hanging it.
@@ -63,6 +63,23 @@ pub async fn connect_with_extensions(
             ClientHandshake::Rejected(r) => panic!("rejected: {:?}", r.response()),
         }
     }
+}
+
+/// The server side of a handshake on `stream`: reads the request, accepts
+/// it with `config` and no extensions, writes the 101.
+pub async fn accept(stream: &mut TcpStream, config: Config) -> Open<Server> {
+    let mut pending = Pending::<Server>::new(config, Vec::new());
+    let mut buf = vec![0u8; 4096];
+    let mut ws = loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed during the handshake");
+        match pending.receive(&buf[..n]).unwrap() {
+            ServerHandshake::Pending(next) => pending = next,
+            ServerHandshake::Request(request) => break request.accept(Accept::new()).unwrap(),
+        }
+    };
+    stream.write_all(&ws.take_outgoing()).await.unwrap();
+    ws
 }
 
 /// Writes everything the connection queued.
