@@ -458,6 +458,8 @@ pub struct PerMessageDeflate {
     /// further message may be compressed.
     send_broken: bool,
     inbound: Inbound,
+    /// Where zlib writes, in both directions; freed with the last state.
+    scratch: Scratch,
 }
 
 impl std::fmt::Debug for PerMessageDeflate {
@@ -467,6 +469,7 @@ impl std::fmt::Debug for PerMessageDeflate {
             .field("negotiated", &self.negotiated)
             .field("compressor_allocated", &self.deflater.is_some())
             .field("decompressor_allocated", &self.inflater.is_some())
+            .field("scratch_len", &self.scratch.out.0.len())
             .finish_non_exhaustive()
     }
 }
@@ -505,6 +508,7 @@ impl PerMessageDeflate {
             sending_compressed: false,
             send_broken: false,
             inbound: Inbound::default(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -847,6 +851,7 @@ impl Extension for PerMessageDeflate {
                 // The connection has failed: give the memory back now.
                 self.inflater = None;
                 self.inbound = Inbound::default();
+                self.free_scratch_when_idle();
                 return Err(err);
             }
         };
@@ -857,6 +862,7 @@ impl Extension for PerMessageDeflate {
                 // The peer starts the next message with an empty window, so
                 // ours need not be kept (§7.1.1.1, §7.1.1.2).
                 self.inflater = None;
+                self.free_scratch_when_idle();
             } else if ended && let Some(inflater) = &mut self.inflater {
                 // After a final block the next message is a new stream.
                 inflater.reset(false);
@@ -906,10 +912,11 @@ impl Extension for PerMessageDeflate {
             .deflater
             .get_or_insert_with(|| new_deflater(config, negotiated.send_max_window_bits));
         let start = out.len();
-        if let Err(err) = deflate_into(deflater, payload, out) {
+        if let Err(err) = deflate_into(deflater, payload, &mut self.scratch.out, out) {
             // Part of the message may be in our window but will never reach
             // the peer's: later messages could reference it.
             self.deflater = None;
+            self.free_scratch_when_idle();
             self.send_broken = !negotiated.send_no_context_takeover;
             return Err(encode_error(err.as_str()));
         }
@@ -926,6 +933,7 @@ impl Extension for PerMessageDeflate {
                 out.truncate(out.len() - TAIL.len());
             } else {
                 self.deflater = None;
+                self.free_scratch_when_idle();
                 self.send_broken = !negotiated.send_no_context_takeover;
                 return Err(encode_error("sync flush did not end with an empty block"));
             }
@@ -934,6 +942,7 @@ impl Extension for PerMessageDeflate {
                 // message with an empty LZ77 sliding window"; dropping it
                 // also frees its memory between messages.
                 self.deflater = None;
+                self.free_scratch_when_idle();
             }
         }
         // §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of
@@ -943,6 +952,14 @@ impl Extension for PerMessageDeflate {
 }
 
 impl PerMessageDeflate {
+    /// Frees the scratch buffer once neither direction keeps a state, so
+    /// that freeing the states under no context takeover frees everything.
+    fn free_scratch_when_idle(&mut self) {
+        if self.deflater.is_none() && self.inflater.is_none() {
+            self.scratch = Scratch::default();
+        }
+    }
+
     /// Inflates the next bytes of the inbound message into `out`: at most
     /// `max_out` bytes, and at most `budget + 1` past where `out` ends now.
     fn inflate_piece(
@@ -953,6 +970,14 @@ impl PerMessageDeflate {
         max_out: usize,
         out: &mut BytesMut,
     ) -> Result<Decoded, ProtocolError> {
+        if out.is_empty() {
+            // `out` is what the previous message left of its allocation:
+            // take the whole allocation back while nothing is written yet,
+            // when no event holds it any more (never allocates). Otherwise
+            // a message larger than the remainder moved its first bytes
+            // there on its first growth: a copy of up to half of it.
+            let _ = out.try_reclaim(out.capacity() + 1);
+        }
         let limits = Limits {
             start: out.len(),
             budget,
@@ -965,10 +990,30 @@ impl PerMessageDeflate {
             let inflater = self
                 .inflater
                 .get_or_insert_with(|| Inflate::new(false, MAX_WINDOW_BITS));
-            let step = inflate_into(inflater, input, &limits, out)?;
+            // A small last piece goes in with the tail (§7.2.2, below): one
+            // call instead of two, which on a small message cost a quarter
+            // of the inflating.
+            let join = fin
+                && !input.is_empty()
+                && input.len() <= JOIN_MAX
+                && self.inbound.tail_fed == 0;
+            let Scratch { out: buf, joined } = &mut self.scratch;
+            let step = if join {
+                joined.clear();
+                joined.extend_from_slice(input);
+                joined.extend_from_slice(&TAIL);
+                inflate_into(inflater, joined, &limits, buf, out)?
+            } else {
+                inflate_into(inflater, input, &limits, buf, out)?
+            };
+            let (data, tail) = match step.consumed.checked_sub(input.len()) {
+                Some(tail) => (input.len(), tail),
+                None => (step.consumed, 0),
+            };
+            self.inbound.tail_fed += tail;
             self.inbound.stream_ended = step.ended;
             if !step.ended {
-                consumed = step.consumed;
+                consumed = data;
             }
             self.inbound.compressed_len += consumed as u64;
             if step.full {
@@ -981,12 +1026,18 @@ impl PerMessageDeflate {
         // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of
         // the payload of the message." An empty message has no DEFLATE data
         // to end; the tail alone would leave the decompressor inside a
-        // stored block. Once fed, the tail may still have output to give.
-        if fin && !self.inbound.stream_ended && self.inbound.compressed_len > 0 {
+        // stored block. Once fed, the tail may still have output to give,
+        // which the call above takes.
+        if fin
+            && !self.inbound.stream_ended
+            && self.inbound.compressed_len > 0
+            && self.inbound.tail_fed < TAIL.len()
+        {
             let inflater = self
                 .inflater
                 .get_or_insert_with(|| Inflate::new(false, MAX_WINDOW_BITS));
-            let step = inflate_into(inflater, &TAIL[self.inbound.tail_fed..], &limits, out)?;
+            let tail = &TAIL[self.inbound.tail_fed..];
+            let step = inflate_into(inflater, tail, &limits, &mut self.scratch.out, out)?;
             self.inbound.tail_fed += step.consumed;
             self.inbound.stream_ended = step.ended;
             if step.full {
@@ -1029,33 +1080,76 @@ fn encode_error(reason: &str) -> LocalError {
     }
 }
 
+/// The buffers zlib reads and writes besides the caller's, kept between
+/// messages and freed with the last of the two states.
+#[derive(Default)]
+struct Scratch {
+    out: Output,
+    /// A small last piece of a message with [`TAIL`] after it, at most
+    /// [`JOIN_MAX`] + 4 bytes.
+    joined: Vec<u8>,
+}
+
+/// The largest last piece of a message copied to be inflated together with
+/// [`TAIL`]: a copy this size costs less than a second call into zlib-rs.
+const JOIN_MAX: usize = 512;
+
+/// Where zlib writes before the bytes are appended to their destination,
+/// in both directions. zlib-rs's safe API writes only into initialized
+/// memory, and zeroing a fresh region of the destination for every call
+/// cost as much as inflating into it (a 64 KiB message zeroed about 120
+/// KiB: the compressor's guess of half the input, and the inflater's
+/// doubling steps); this buffer is zeroed once, as it grows. It grows to
+/// the largest piece one call has produced, [`SCRATCH_MIN`] to
+/// [`SCRATCH_MAX`] bytes.
+#[derive(Default)]
+struct Output(Vec<u8>);
+
+/// The smallest scratch: room enough that zlib-rs's fast inflate loop,
+/// which wants 260 bytes of output space, runs on small messages.
+const SCRATCH_MIN: usize = 1 << 10;
+
+/// The largest scratch: a piece bigger than this takes more calls.
+const SCRATCH_MAX: usize = 32 << 10;
+
+impl Output {
+    /// The whole buffer, grown first to `want` bytes (kept within
+    /// [`SCRATCH_MIN`]..=[`SCRATCH_MAX`]) if it is smaller.
+    fn at_least(&mut self, want: usize) -> &mut [u8] {
+        let want = want.clamp(SCRATCH_MIN, SCRATCH_MAX);
+        if self.0.len() < want {
+            self.0.resize(want, 0);
+        }
+        &mut self.0
+    }
+}
+
 /// Compresses `input` with a sync flush, appending to `out`.
 fn deflate_into(
     deflater: &mut Deflate,
     mut input: &[u8],
+    scratch: &mut Output,
     out: &mut BytesMut,
 ) -> Result<(), zlib_rs::DeflateError> {
     // Enough for most messages in one call; a sync flush adds a few bytes.
-    let mut step = input.len() / 2 + 64;
+    let mut want = input.len() / 2 + 64;
     loop {
-        let len = out.len();
-        // The safe API writes into initialized memory.
-        out.resize(len + step, 0);
+        let buf = scratch.at_least(want);
         let (in_before, out_before) = (deflater.total_in(), deflater.total_out());
-        let result = deflater.compress(input, &mut out[len..], DeflateFlush::SyncFlush);
+        let result = deflater.compress(input, buf, DeflateFlush::SyncFlush);
         let consumed = (deflater.total_in() - in_before) as usize;
         let written = (deflater.total_out() - out_before) as usize;
-        out.truncate(len + written);
+        out.extend_from_slice(&buf[..written]);
         input = &input[consumed..];
         // `BufError` only says no progress was possible (nothing left to
         // flush); it is not a failure.
         result?;
         // zlib: output space left over means all input was consumed and
         // the flush is complete.
-        if written < step {
+        if written < buf.len() {
             return Ok(());
         }
-        step = step.max(input.len() / 2 + 64);
+        want = buf.len().saturating_mul(2);
     }
 }
 
@@ -1066,12 +1160,11 @@ fn inflate_into(
     inflater: &mut Inflate,
     mut input: &[u8],
     limits: &Limits,
+    scratch: &mut Output,
     out: &mut BytesMut,
 ) -> Result<Inflated, ProtocolError> {
-    const MIN_STEP: usize = 256;
-    const MAX_STEP: usize = 1 << 20;
     // DEFLATE rarely shrinks text by more than 4x; more takes more steps.
-    let mut step = input.len().saturating_mul(4).clamp(MIN_STEP, MAX_STEP);
+    let mut want = input.len().saturating_mul(4);
     let mut consumed_total = 0;
     loop {
         let produced = out.len() - limits.start;
@@ -1093,14 +1186,15 @@ fn inflate_into(
         // inflating (or allocating) further.
         let budget_room = usize::try_from((limits.budget - produced as u64).saturating_add(1))
             .unwrap_or(usize::MAX);
-        let step_now = step.min(budget_room).min(call_room);
-        let len = out.len();
-        out.resize(len + step_now, 0);
+        let buf = scratch.at_least(want);
+        let room = buf.len().min(budget_room).min(call_room);
+        let buf = &mut buf[..room];
         let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
-        let result = inflater.decompress(input, &mut out[len..], InflateFlush::NoFlush);
+        let result = inflater.decompress(input, buf, InflateFlush::NoFlush);
         let consumed = (inflater.total_in() - in_before) as usize;
         let written = (inflater.total_out() - out_before) as usize;
-        out.truncate(len + written);
+        // The message grows by what was inflated, never by a guess.
+        out.extend_from_slice(&buf[..written]);
         input = &input[consumed..];
         consumed_total += consumed;
         match result {
@@ -1114,9 +1208,9 @@ fn inflate_into(
             }
             Ok(Status::Ok | Status::BufError) => {}
         }
-        if written == step_now {
+        if written == room {
             // Output full: more may be waiting inside the decompressor.
-            step = (step * 2).min(MAX_STEP);
+            want = room.saturating_mul(2);
             continue;
         }
         if input.is_empty() {
@@ -1551,6 +1645,60 @@ mod tests {
             assert!(out[..] == data[..], "piece {piece}, max_out {max_out}");
         }
         assert_eq!(&receive(&mut s, &wire, u64::MAX).unwrap()[..], &data[..]);
+    }
+
+    /// A small last piece is inflated together with the tail; a pause by
+    /// `max_out` anywhere in it, including inside the tail, loses nothing
+    /// and leaves the shared window in step for the next message. Also
+    /// the other side of the cut: the largest joined piece and the
+    /// smallest one that is not.
+    #[test]
+    fn a_small_last_piece_inflates_with_the_tail_under_any_pause() {
+        let mut data: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+        data.extend_from_slice(&b"a repeated line, a repeated line\n".repeat(40));
+        for max_out in [1, 2, 3, 5, 64, 259, 1000, usize::MAX] {
+            let (mut c, mut s) = pair(DeflateConfig::default());
+            for (n, len) in [200, 40, data.len(), 600, 1, 3000, 33].into_iter().enumerate() {
+                let message = &data[..len.max(c.config.compress_threshold)];
+                let (_, wire) = send(&mut c, message);
+                assert!(s.decode_start(Rsv::RSV1).unwrap());
+                let mut out = BytesMut::new();
+                let mut rest = &wire[..];
+                let mut calls = 0;
+                loop {
+                    let before = out.len();
+                    let step = s.decode(rest, true, 1 << 20, max_out, &mut out).unwrap();
+                    assert!(out.len() - before <= max_out);
+                    rest = &rest[step.consumed..];
+                    calls += 1;
+                    assert!(calls <= 2 * message.len() + 10, "no progress");
+                    if step.done {
+                        break;
+                    }
+                }
+                assert!(rest.is_empty());
+                assert!(out[..] == message[..], "message {n}, max_out {max_out}");
+                assert_eq!(s.inbound.tail_fed, 0, "reset at the message's end");
+            }
+        }
+        // Around the cut, with 1009 on the joined call.
+        let (mut c, mut s) = pair(DeflateConfig::default().with_level(0));
+        for len in [JOIN_MAX - 7, JOIN_MAX - 6, JOIN_MAX - 5] {
+            // Level 0: stored blocks, so the wire is the data plus 5 bytes
+            // (block header) plus the 5-byte sync flush, less the tail.
+            let (_, wire) = send(&mut c, &data[..len]);
+            assert_eq!(wire.len(), len + 6, "joined up to {JOIN_MAX} bytes");
+            assert_eq!(&receive(&mut s, &wire, 1 << 20).unwrap()[..], &data[..len]);
+            let (_, wire) = send(&mut c, &data[..len]);
+            assert!(s.decode_start(Rsv::RSV1).unwrap());
+            let mut out = BytesMut::new();
+            let err = s
+                .decode(&wire, true, len as u64 - 1, usize::MAX, &mut out)
+                .unwrap_err();
+            assert_eq!(err.code, CloseCode::MESSAGE_TOO_BIG);
+            assert_eq!(out.len(), len, "at most budget + 1 bytes made");
+            assert!(s.inflater.is_none());
+        }
     }
 
     #[test]
