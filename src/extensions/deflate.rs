@@ -1110,7 +1110,7 @@ struct Output(Vec<u8>);
 const SCRATCH_MIN: usize = 1 << 10;
 
 /// The largest scratch: a piece bigger than this takes more calls.
-const SCRATCH_MAX: usize = 32 << 10;
+const SCRATCH_MAX: usize = 64 << 10;
 
 impl Output {
     /// The whole buffer, grown first to `want` bytes (kept within
