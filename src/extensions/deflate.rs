@@ -159,7 +159,18 @@
 //! That is `4 << window_bits` (window and chain) + 128 KiB (zlib-rs's hash
 //! table, fixed) + `7 << (memory_level + 6)` (symbol and pending buffers) +
 //! about 3 KiB of state. The decompressor is 46.4 KiB whatever the window
-//! (32 KiB window + state). Stock zlib's formulas are smaller for the
+//! (32 KiB window + state).
+//!
+//! Beside the states, one scratch buffer serves both directions: zlib-rs's
+//! safe API writes only into initialized memory, so zlib writes into a
+//! buffer zeroed once and the bytes are appended to the message from there
+//! (zeroing a fresh region of the message for every call cost as much as
+//! the inflating). It starts at 1 KiB, grows to the largest piece one call
+//! has produced, at most 64 KiB (so a message up to 64 KiB inflates in one
+//! call; zlib-rs copies each call's output into its window), and is freed
+//! with the last of the two states. A small last piece of a message is
+//! copied beside the tail `00 00 ff ff` (at most 516 bytes) so that both
+//! go to the decompressor in one call. Stock zlib's formulas are smaller for the
 //! compressor (`(1 << (windowBits + 2)) + (1 << (memLevel + 9))`): zlib-rs
 //! trades memory for speed with its fixed hash table.
 //!
@@ -993,10 +1004,8 @@ impl PerMessageDeflate {
             // A small last piece goes in with the tail (§7.2.2, below): one
             // call instead of two, which on a small message cost a quarter
             // of the inflating.
-            let join = fin
-                && !input.is_empty()
-                && input.len() <= JOIN_MAX
-                && self.inbound.tail_fed == 0;
+            let join =
+                fin && !input.is_empty() && input.len() <= JOIN_MAX && self.inbound.tail_fed == 0;
             let Scratch { out: buf, joined } = &mut self.scratch;
             let step = if join {
                 joined.clear();
@@ -1099,9 +1108,11 @@ const JOIN_MAX: usize = 512;
 /// memory, and zeroing a fresh region of the destination for every call
 /// cost as much as inflating into it (a 64 KiB message zeroed about 120
 /// KiB: the compressor's guess of half the input, and the inflater's
-/// doubling steps); this buffer is zeroed once, as it grows. It grows to
-/// the largest piece one call has produced, [`SCRATCH_MIN`] to
-/// [`SCRATCH_MAX`] bytes.
+/// doubling steps); this buffer is zeroed once, as it grows. The copy out
+/// of it is the one pass over the output that a write into uninitialized
+/// memory would save, and that needs `unsafe`, which this module does not
+/// use. It grows to the largest piece one call has produced,
+/// [`SCRATCH_MIN`] to [`SCRATCH_MAX`] bytes.
 #[derive(Default)]
 struct Output(Vec<u8>);
 
@@ -1109,7 +1120,9 @@ struct Output(Vec<u8>);
 /// which wants 260 bytes of output space, runs on small messages.
 const SCRATCH_MIN: usize = 1 << 10;
 
-/// The largest scratch: a piece bigger than this takes more calls.
+/// The largest scratch: a piece bigger than this takes more calls, and
+/// each call copies its output (up to 32 KiB) into zlib-rs's window, so a
+/// message up to this size is inflated with the one window copy it needs.
 const SCRATCH_MAX: usize = 64 << 10;
 
 impl Output {
@@ -1658,7 +1671,10 @@ mod tests {
         data.extend_from_slice(&b"a repeated line, a repeated line\n".repeat(40));
         for max_out in [1, 2, 3, 5, 64, 259, 1000, usize::MAX] {
             let (mut c, mut s) = pair(DeflateConfig::default());
-            for (n, len) in [200, 40, data.len(), 600, 1, 3000, 33].into_iter().enumerate() {
+            for (n, len) in [200, 40, data.len(), 600, 1, 3000, 33]
+                .into_iter()
+                .enumerate()
+            {
                 let message = &data[..len.max(c.config.compress_threshold)];
                 let (_, wire) = send(&mut c, message);
                 assert!(s.decode_start(Rsv::RSV1).unwrap());
