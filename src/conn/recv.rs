@@ -12,7 +12,7 @@ use crate::event::{Event, EventRef, MessageKind, Utf8Bytes};
 use crate::extensions::Decoded;
 use crate::frame::{CloseFrame, FrameHeader, Opcode, ProtocolErrorKind, Rsv};
 use crate::lifecycle::Input;
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_masked};
 use crate::relay::Frame;
 use crate::role::Role;
 use crate::utf8::Utf8Validator;
@@ -212,8 +212,55 @@ impl<R: Role> Engine<R> {
         }
         self.settle();
         self.check_receive()?;
-        self.inbound.buf.extend_from_slice(data);
+        let rest = self.receive_payload(data);
+        self.inbound.buf.extend_from_slice(rest);
         Ok(())
+    }
+
+    /// The copy `receive` makes anyway, used as the scan: the bytes of
+    /// `data` that continue the data frame being read — when all that is
+    /// buffered of it is already scanned — are unmasked as they are copied
+    /// (in L1-sized pieces) and, for uncompressed text, checked at once, so
+    /// `poll_event` has no second pass to make over them. Returns the rest of
+    /// `data`, from the next frame's header on, for a plain copy.
+    fn receive_payload<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
+        let inbound = &mut self.inbound;
+        let ReadState::Payload {
+            header,
+            consumed,
+            scanned,
+        } = &mut inbound.read
+        else {
+            return data;
+        };
+        let msg = &mut inbound.msg;
+        // Control payloads are unmasked when they are taken whole (`emit`),
+        // and an extension's bytes go to its decoder in `read_payload`.
+        if header.opcode.is_control() || msg.decoder.is_some() || *scanned != inbound.buf.len() {
+            return data;
+        }
+        let missing = header.payload_len - *consumed - inbound.buf.len() as u64;
+        // Bounded by `data.len()`, so the cast cannot truncate.
+        let (payload, rest) = data.split_at(missing.min(data.len() as u64) as usize);
+        let start = inbound.buf.len();
+        match header.mask {
+            Some(key) => extend_masked(
+                &mut inbound.buf,
+                payload,
+                key,
+                (*consumed as usize).wrapping_add(start),
+            ),
+            None => inbound.buf.extend_from_slice(payload),
+        }
+        let text = msg.kind == Some(MessageKind::Text);
+        // On invalid UTF-8 the bytes stay unscanned: the validator stays
+        // failed (it is poisoned), so `scan` fails the frame on the next
+        // poll, as if the check had been made there; the bytes are never
+        // handed out.
+        if !text || msg.utf8.feed(&inbound.buf[start..]).is_ok() {
+            *scanned = inbound.buf.len();
+        }
+        rest
     }
 
     /// The receive buffer, for reading into it directly. Once input no
@@ -617,7 +664,9 @@ impl<R: Role> Engine<R> {
         if msg.decoder.is_none() && msg.kind == Some(MessageKind::Text) {
             // The rest of the message is all here, and no character is split
             // before it: one validation pass, with no carry to track.
-            let ends_message = complete && header.fin && msg.utf8.pending_len() == 0;
+            // (`at_boundary`, not `pending_len() == 0`: a validator that
+            // already failed must fail these bytes too.)
+            let ends_message = complete && header.fin && msg.utf8.at_boundary();
             let checked = if ends_message {
                 crate::utf8::validate(fresh)
             } else {
