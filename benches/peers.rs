@@ -30,310 +30,21 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use wsproto::{Client, Config, Event, Open, Server};
+use wsproto::{Client, Event, Open, Server};
 
-/// Payload sizes of the single-frame workloads.
-const SIZES: [usize; 6] = [16, 128, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
-/// Largest read the in-memory stream serves, and the piece size fed to us.
-const MAX_READ: usize = 64 << 10;
-/// Limits given to every implementation, so 16 MiB messages pass.
-const LIMIT: usize = 64 << 20;
-const CLIENT_KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+// Shared with tests/utf8_audit.rs, which drives the same decode loops.
+#[path = "harness.rs"]
+#[allow(dead_code)] // `set_input` and `Rejected`'s fields serve the audit
+mod harness;
+use harness::{
+    Decode, MAX_READ, MemStream, SIZES, binary_payload, client_frames, fragmented_client_frames,
+    messages_for, runtime, sockudo_config, text_payload, tokio_websockets_config,
+    tungstenite_config, wsproto_config,
+};
+
 /// The size from which `send_binary_shared` queues a payload by reference
 /// instead of copying it (`Engine::send_shared`).
 const SHARED_FROM: usize = 4096;
-
-// ---- inputs -----------------------------------------------------------------
-
-/// Messages per iteration: about 1 MiB of payload, at most 65 536 messages.
-fn messages_for(size: usize) -> usize {
-    ((1 << 20) / size).clamp(1, 1 << 16)
-}
-
-/// `size` bytes of valid UTF-8: mostly ASCII, with a 2-byte and a 3-byte
-/// character every 48 bytes (chat / JSON-like text).
-fn text_payload(size: usize) -> Vec<u8> {
-    const PATTERN: &str = "{\"user\":\"zoë\",\"msg\":\"price 10€, ok\",\"seq\":12}\n";
-    let mut text = String::with_capacity(size + PATTERN.len());
-    while text.len() < size {
-        text.push_str(PATTERN);
-    }
-    let mut cut = size;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    text.truncate(cut);
-    while text.len() < size {
-        text.push(' ');
-    }
-    text.into_bytes()
-}
-
-fn binary_payload(size: usize) -> Vec<u8> {
-    (0..size).map(|i| (i * 31 + 7) as u8).collect()
-}
-
-/// Encodes one frame the way RFC 6455 §5.2 lays it out, independently of
-/// every implementation under test.
-fn encode_frame(out: &mut Vec<u8>, opcode: u8, fin: bool, payload: &[u8], mask: Option<[u8; 4]>) {
-    out.push(if fin { 0x80 } else { 0 } | opcode);
-    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    match payload.len() {
-        len @ 0..=125 => out.push(mask_bit | len as u8),
-        len @ 126..=0xFFFF => {
-            out.push(mask_bit | 126);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        len => {
-            out.push(mask_bit | 127);
-            out.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-    }
-    match mask {
-        Some(key) => {
-            out.extend_from_slice(&key);
-            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        }
-        None => out.extend_from_slice(payload),
-    }
-}
-
-/// `n` masked client frames, each a whole message of `payload`.
-fn client_frames(opcode: u8, payload: &[u8], n: usize) -> Bytes {
-    let mut out = Vec::with_capacity(n * (payload.len() + 14));
-    for _ in 0..n {
-        encode_frame(&mut out, opcode, true, payload, Some(CLIENT_KEY));
-    }
-    out.into()
-}
-
-/// `n` masked messages, each sent as `fragments` frames.
-fn fragmented_client_frames(opcode: u8, payload: &[u8], fragments: usize, n: usize) -> Bytes {
-    let piece = payload.len().div_ceil(fragments);
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let chunks: Vec<&[u8]> = payload.chunks(piece).collect();
-        for (i, chunk) in chunks.iter().enumerate() {
-            let op = if i == 0 { opcode } else { 0 };
-            encode_frame(&mut out, op, i + 1 == chunks.len(), chunk, Some(CLIENT_KEY));
-        }
-    }
-    out.into()
-}
-
-// ---- the in-memory transport --------------------------------------------------
-
-struct Wire {
-    input: Bytes,
-    pos: usize,
-    written: usize,
-}
-
-/// An in-memory duplex stream: reads serve `input` in pieces of at most
-/// [`MAX_READ`], writes are counted and dropped. Clones share the state, so
-/// a benchmark can rewind the input under a peer that owns the stream.
-#[derive(Clone)]
-struct MemStream(Rc<RefCell<Wire>>);
-
-impl MemStream {
-    fn new(input: Bytes) -> Self {
-        Self(Rc::new(RefCell::new(Wire {
-            input,
-            pos: 0,
-            written: 0,
-        })))
-    }
-
-    fn rewind(&self) {
-        let mut wire = self.0.borrow_mut();
-        wire.pos = 0;
-        wire.written = 0;
-    }
-
-    fn written(&self) -> usize {
-        self.0.borrow().written
-    }
-
-    /// The next piece of input, at most `room` bytes.
-    fn next_piece(&self, room: usize) -> Bytes {
-        let mut wire = self.0.borrow_mut();
-        let start = wire.pos;
-        let n = room.min(MAX_READ).min(wire.input.len() - start);
-        wire.pos += n;
-        wire.input.slice(start..start + n)
-    }
-
-    fn count_written(&self, n: usize) -> usize {
-        self.0.borrow_mut().written += n;
-        n
-    }
-}
-
-impl io::Read for MemStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let piece = self.next_piece(buf.len());
-        buf[..piece.len()].copy_from_slice(&piece);
-        Ok(piece.len())
-    }
-}
-
-impl io::Write for MemStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(self.count_written(buf.len()))
-    }
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        Ok(self.count_written(bufs.iter().map(|b| b.len()).sum()))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsyncRead for MemStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        // `put_slice`, not `initialize_unfilled`: zeroing the whole spare
-        // capacity on every read would charge the peers a memset per read.
-        let piece = self.next_piece(buf.remaining());
-        buf.put_slice(&piece);
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncWrite for MemStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(self.count_written(buf.len())))
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(self.count_written(bufs.iter().map(|b| b.len()).sum())))
-    }
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    // sockudo-ws reads a calibrated clock (quanta) when a stream is made;
-    // the first reading calibrates it, which must not land in a measurement.
-    sockudo_ws::init_clock();
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("tokio runtime")
-}
-
-// ---- the implementations -------------------------------------------------------
-
-fn wsproto_config() -> Config {
-    Config::default()
-        .with_max_frame_size(LIMIT as u64)
-        .with_max_message_size(LIMIT as u64)
-        .with_max_outgoing_buffer(4 * LIMIT)
-}
-
-fn tungstenite_config() -> tungstenite::protocol::WebSocketConfig {
-    tungstenite::protocol::WebSocketConfig::default()
-        .max_message_size(Some(LIMIT))
-        .max_frame_size(Some(LIMIT))
-}
-
-fn tokio_websockets_limits() -> tokio_websockets::Limits {
-    tokio_websockets::Limits::default().max_payload_len(Some(LIMIT))
-}
-
-fn tokio_websockets_config() -> tokio_websockets::Config {
-    // One frame per message, as every other implementation sends it.
-    tokio_websockets::Config::default().frame_size(LIMIT)
-}
-
-/// nexus-web's parser with the limits raised; the read buffer keeps its
-/// default size (1 MiB): a frame longer than what is buffered is assembled
-/// in the reader's message buffer, so the buffer need not hold a message.
-fn nexus_reader(role: nexus_web::ws::Role) -> nexus_web::ws::FrameReader {
-    nexus_web::ws::FrameReader::builder()
-        .role(role)
-        .max_frame_size(LIMIT as u64)
-        .max_message_size(LIMIT)
-        .build()
-}
-
-/// sockudo-ws with the limits raised and its timers off (idle timeout and
-/// automatic pings): no other implementation here runs a timer, and the
-/// in-memory stream is never idle.
-fn sockudo_config() -> sockudo_ws::Config {
-    sockudo_ws::Config::builder()
-        .max_payload_length(LIMIT)
-        .idle_timeout(0)
-        .auto_ping(false)
-        .build()
-}
-
-/// Decodes `n` messages from `input` with our engine, fed in socket-sized
-/// pieces; each payload is dropped before the next `receive`.
-fn wsproto_decode(ws: &mut Open<Server>, input: &[u8], n: usize) {
-    let mut got = 0;
-    for piece in input.chunks(MAX_READ) {
-        ws.receive(piece).unwrap();
-        while let Some(event) = ws.poll_event().expect("valid input") {
-            match event {
-                // The payload as the peers hand it over: no further check.
-                Event::Text(text) => {
-                    black_box(text.as_bytes());
-                }
-                Event::Binary(data) => {
-                    black_box(&data[..]);
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-            got += 1;
-        }
-    }
-    assert_eq!(got, n);
-}
-
-/// As [`wsproto_decode`], with borrowed events.
-fn wsproto_decode_ref(ws: &mut Open<Server>, input: &[u8], n: usize) {
-    let mut got = 0;
-    for piece in input.chunks(MAX_READ) {
-        ws.receive(piece).unwrap();
-        while let Some(event) = ws.poll_event_ref().expect("valid input") {
-            match event {
-                wsproto::EventRef::Text(text) => {
-                    black_box(text.as_bytes());
-                }
-                wsproto::EventRef::Binary(data) => {
-                    black_box(data);
-                }
-                // Fragmented messages are assembled, so they come owned.
-                wsproto::EventRef::Owned(Event::Text(text)) => {
-                    black_box(text.as_bytes());
-                }
-                wsproto::EventRef::Owned(Event::Binary(data)) => {
-                    black_box(&data[..]);
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-            got += 1;
-        }
-    }
-    assert_eq!(got, n);
-}
 
 /// Drains our outgoing queue into the counting sink, as a vectored write would.
 fn wsproto_drain<R: wsproto::Role>(ws: &mut Open<R>) -> usize {
@@ -378,6 +89,25 @@ fn tune(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTi
     group.sample_size(if size >= 1 << 20 { 10 } else { 20 });
 }
 
+/// Benchmarks one implementation's decode loop over a group's input.
+struct DecodeBench<'a, 'g> {
+    group: &'a mut criterion::BenchmarkGroup<'g, criterion::measurement::WallTime>,
+    input: &'a Bytes,
+    n: usize,
+    size: usize,
+}
+
+impl harness::Visit for DecodeBench<'_, '_> {
+    fn visit<D: Decode>(&mut self) {
+        let mut decoder = D::new(self.input.clone());
+        let n = self.n;
+        self.group
+            .bench_function(BenchmarkId::new(D::NAME, self.size), |b| {
+                b.iter(|| decoder.decode(n, harness::consume).expect("valid input"));
+            });
+    }
+}
+
 /// Server decode: masked client frames → whole messages.
 fn decode_group(c: &mut Criterion, name: &str, input: &Bytes, n: usize, size: usize) {
     let mut group = c.benchmark_group(name);
@@ -386,20 +116,6 @@ fn decode_group(c: &mut Criterion, name: &str, input: &Bytes, n: usize, size: us
         elements: n as u64,
         bytes: (n * size) as u64,
     });
-
-    let mut ws = Open::<Server>::new(wsproto_config(), Vec::new());
-    group.bench_function(BenchmarkId::new("wsproto", size), |b| {
-        b.iter(|| wsproto_decode(&mut ws, input, n));
-    });
-    drop(ws);
-
-    // The borrowed events (`poll_event_ref`): a single-frame message's
-    // payload is a slice of the receive buffer, no reference count.
-    let mut ws = Open::<Server>::new(wsproto_config(), Vec::new());
-    group.bench_function(BenchmarkId::new("wsproto-ref", size), |b| {
-        b.iter(|| wsproto_decode_ref(&mut ws, input, n));
-    });
-    drop(ws);
 
     // The floor for the "decode at 60 % of memcpy" target: the same bytes
     // copied in the same read-sized pieces into one reused buffer the size
@@ -420,91 +136,13 @@ fn decode_group(c: &mut Criterion, name: &str, input: &Bytes, n: usize, size: us
     });
     drop(copy);
 
-    let stream = MemStream::new(input.clone());
-    let mut ws = tungstenite::WebSocket::from_raw_socket(
-        stream.clone(),
-        tungstenite::protocol::Role::Server,
-        Some(tungstenite_config()),
-    );
-    group.bench_function(BenchmarkId::new("tungstenite", size), |b| {
-        b.iter(|| {
-            stream.rewind();
-            for _ in 0..n {
-                black_box(ws.read().expect("valid input"));
-            }
-        });
-    });
-    drop(ws);
-
-    let rt = runtime();
-    let stream = MemStream::new(input.clone());
-    let mut inner =
-        fastwebsockets::WebSocket::after_handshake(stream.clone(), fastwebsockets::Role::Server);
-    inner.set_max_message_size(LIMIT);
-    let mut ws = fastwebsockets::FragmentCollector::new(inner);
-    group.bench_function(BenchmarkId::new("fastwebsockets", size), |b| {
-        b.iter(|| {
-            stream.rewind();
-            rt.block_on(async {
-                for _ in 0..n {
-                    let frame = ws.read_frame().await.expect("valid input");
-                    black_box(&frame.payload[..]);
-                }
-            });
-        });
-    });
-    drop(ws);
-
-    let stream = MemStream::new(input.clone());
-    let mut ws = tokio_websockets::ServerBuilder::new()
-        .limits(tokio_websockets_limits())
-        .serve(stream.clone());
-    group.bench_function(BenchmarkId::new("tokio-websockets", size), |b| {
-        b.iter(|| {
-            stream.rewind();
-            rt.block_on(async {
-                for _ in 0..n {
-                    let message = ws.next().await.expect("a message").expect("valid input");
-                    black_box(message.as_payload());
-                }
-            });
-        });
-    });
-    drop(ws);
-
-    // nexus-web's blocking `Client` over `Read`: `recv` parses what is
-    // buffered and reads into the parser's own buffer when it needs more;
-    // the message borrows that buffer until the next call. `from_parts` is
-    // its constructor for a stream that did its handshake elsewhere.
-    let stream = MemStream::new(input.clone());
-    let mut ws = nexus_web::ws::Client::from_parts(
-        stream.clone(),
-        nexus_reader(nexus_web::ws::Role::Server),
-        nexus_web::ws::FrameWriter::new(nexus_web::ws::Role::Server),
-    );
-    group.bench_function(BenchmarkId::new("nexus-web", size), |b| {
-        b.iter(|| {
-            stream.rewind();
-            for _ in 0..n {
-                let message = ws.recv().expect("valid input").expect("a message");
-                black_box(message.as_bytes());
-            }
-        });
-    });
-    drop(ws);
-
-    let stream = MemStream::new(input.clone());
-    let mut ws = sockudo_ws::WebSocketStream::server(stream.clone(), sockudo_config());
-    group.bench_function(BenchmarkId::new("sockudo-ws", size), |b| {
-        b.iter(|| {
-            stream.rewind();
-            rt.block_on(async {
-                for _ in 0..n {
-                    let message = ws.next().await.expect("a message").expect("valid input");
-                    black_box(message.as_bytes());
-                }
-            });
-        });
+    // Ours (owned and borrowed events) and the five peers, each through its
+    // loop in harness.rs, the one tests/utf8_audit.rs drives.
+    harness::for_each_decoder(&mut DecodeBench {
+        group: &mut group,
+        input,
+        n,
+        size,
     });
     group.finish();
 }

@@ -318,6 +318,12 @@ impl Utf8Validator {
         Utf8Error::INVALID
     }
 
+    /// Whether the message so far ends on a code point boundary and has not
+    /// failed: bytes that follow may then be checked on their own.
+    pub(crate) const fn at_boundary(&self) -> bool {
+        self.carried_len == 0
+    }
+
     /// Number of bytes carried over: the tail of the message so far that is an unfinished (but
     /// still possibly valid) code point, 0..=3.
     ///

@@ -82,24 +82,40 @@ const MAX_FRAME: usize = 16 << 20;
 const MAX_MESSAGE: usize = 64 << 20;
 
 fn ours(bytes: &[u8]) -> Verdict {
+    ours_in_pieces(bytes, &[])
+}
+
+/// Our verdict when `bytes` arrive in pieces, cut at `cuts` (sorted, in
+/// range), with the events polled after each piece: a frame's payload that
+/// continues in a later piece is unmasked and checked as it is copied in
+/// (`receive`), the rest by `poll_event`.
+fn ours_in_pieces(bytes: &[u8], cuts: &[usize]) -> Verdict {
     let config = Config::default()
         .with_max_frame_size(MAX_FRAME as u64)
         .with_max_message_size(MAX_MESSAGE as u64);
     let mut ws = Open::<Server>::new(config, Vec::new());
-    ws.receive(bytes).unwrap();
     let mut received = Vec::new();
+    let mut from = 0;
+    for &cut in cuts {
+        ws.receive(&bytes[from..cut]).unwrap();
+        from = cut;
+        loop {
+            match ws.poll_event() {
+                Ok(Some(event)) => received.push(Received::from(event)),
+                Ok(None) => break,
+                Err(_) => {
+                    return Verdict {
+                        received,
+                        rejected: true,
+                    };
+                }
+            }
+        }
+    }
+    ws.receive(&bytes[from..]).unwrap();
     loop {
         match ws.poll_event() {
-            Ok(Some(event)) => received.push(match event {
-                Event::Text(text) => Received::Text(text.as_bytes().to_vec()),
-                Event::Binary(data) => Received::Binary(data.to_vec()),
-                Event::Ping(data) => Received::Ping(data.to_vec()),
-                Event::Pong(data) => Received::Pong(data.to_vec()),
-                Event::Close(frame) => Received::Close(
-                    (frame.code != wsproto::CloseCode::NO_STATUS_RCVD).then_some(frame.code.0),
-                ),
-                other => panic!("unexpected event {other:?}"),
-            }),
+            Ok(Some(event)) => received.push(Received::from(event)),
             Ok(None) => {
                 return Verdict {
                     received,
@@ -112,6 +128,21 @@ fn ours(bytes: &[u8]) -> Verdict {
                     rejected: true,
                 };
             }
+        }
+    }
+}
+
+impl From<Event> for Received {
+    fn from(event: Event) -> Self {
+        match event {
+            Event::Text(text) => Received::Text(text.as_bytes().to_vec()),
+            Event::Binary(data) => Received::Binary(data.to_vec()),
+            Event::Ping(data) => Received::Ping(data.to_vec()),
+            Event::Pong(data) => Received::Pong(data.to_vec()),
+            Event::Close(frame) => Received::Close(
+                (frame.code != wsproto::CloseCode::NO_STATUS_RCVD).then_some(frame.code.0),
+            ),
+            other => panic!("unexpected event {other:?}"),
         }
     }
 }
@@ -447,6 +478,18 @@ proptest! {
         let theirs = tungstenite(&bytes);
         prop_assert_eq!(ours, theirs);
     }
+
+    /// Where the reads end changes nothing: not what is received, nor
+    /// whether the connection fails.
+    #[test]
+    fn verdicts_do_not_depend_on_reads(
+        bytes in stream(),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        prop_assert_eq!(ours_in_pieces(&bytes, &cuts), ours(&bytes));
+    }
 }
 
 // ---- the differences by design ------------------------------------------------
@@ -503,4 +546,28 @@ fn bytes_after_the_close_are_ignored_by_both() {
         }
     );
     assert_eq!(ours(&bytes), tungstenite(&bytes));
+}
+
+/// A text payload found invalid as `receive` copies it in fails the
+/// connection with 1007 on the next poll, also when the frame ends there and
+/// its bytes, unmasked a second time, would read as valid text (`AA`).
+#[test]
+fn invalid_text_found_on_receive_fails_on_poll() {
+    let mut bytes = Vec::new();
+    masked_with([0x80; 4], 0x81, &[0xC1, 0xC1]).encode(&mut bytes);
+    let (header, payload) = bytes.split_at(bytes.len() - 2);
+    let mut ws = Open::<Server>::new(Config::default(), Vec::new());
+    ws.receive(header).unwrap();
+    assert_eq!(ws.poll_event().unwrap(), None);
+    ws.receive(payload).unwrap();
+    let err = ws.poll_event().unwrap_err();
+    assert_eq!(err.code, wsproto::CloseCode::INVALID_FRAME_PAYLOAD_DATA);
+    assert!(ours_in_pieces(&bytes, &[header.len()]).rejected);
+}
+
+fn masked_with(key: [u8; 4], first: u8, payload: &[u8]) -> FrameSpec {
+    FrameSpec {
+        key: Some(key),
+        ..masked(first, payload)
+    }
 }

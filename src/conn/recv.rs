@@ -12,7 +12,7 @@ use crate::event::{Event, EventRef, MessageKind, Utf8Bytes};
 use crate::extensions::Decoded;
 use crate::frame::{CloseFrame, FrameHeader, Opcode, ProtocolErrorKind, Rsv};
 use crate::lifecycle::Input;
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_masked};
 use crate::relay::Frame;
 use crate::role::Role;
 use crate::utf8::Utf8Validator;
@@ -21,6 +21,11 @@ use crate::utf8::Utf8Validator;
 /// that inflates to more is reported over several polls, so streaming
 /// memory is bounded by the read size, the inflater's window and this.
 pub(crate) const MAX_INFLATED_PIECE: usize = 64 * 1024;
+
+/// Fewest bytes after a frame for which the next frame starts in an
+/// allocation of its own (`Inbound::next`): below this, moving them later
+/// costs less than a buffer switch.
+const SPLIT_AT_LEAST: usize = 4096;
 
 /// Where the decoder is in the inbound byte stream.
 #[derive(Debug, Default)]
@@ -121,6 +126,12 @@ impl Assembler {
 pub(super) struct Inbound {
     /// Received bytes not yet decoded.
     buf: BytesMut,
+    /// When not empty, the stream continues here, after `buf`, which then
+    /// holds exactly the rest of the frame being read (held whole, and
+    /// complete): the next frame starts at the front of an allocation of
+    /// its own, so it never has to be moved to make room for itself
+    /// (`receive_rest`). Swapped into `buf` once `buf` is decoded.
+    next: BytesMut,
     /// The transport ended after the bytes in `buf`: a property of the byte
     /// stream, like a FIN; the lifecycle changes (`Input::Eof`) only once
     /// the decoder reaches it.
@@ -137,6 +148,7 @@ impl Inbound {
     pub(super) fn release(&mut self) {
         self.lent = 0;
         self.buf = BytesMut::new();
+        self.next = BytesMut::new();
         self.read = ReadState::Header;
         self.msg = Assembler::default();
     }
@@ -186,7 +198,7 @@ impl<R: Role> Engine<R> {
 
     /// The back-pressure check: whether more input may be buffered now.
     fn check_receive(&self) -> Result<(), LocalError> {
-        let buffered = self.inbound.buf.len();
+        let buffered = self.inbound.buf.len() + self.inbound.next.len();
         let limit = self.receive_limit();
         if buffered >= limit {
             return Err(LocalError::ReceiveBufferFull { buffered, limit });
@@ -199,7 +211,7 @@ impl<R: Role> Engine<R> {
         if !self.state.is_reading() || self.inbound.ended {
             return usize::MAX;
         }
-        let buffered = self.inbound.buf.len() - self.inbound.lent;
+        let buffered = self.inbound.buf.len() + self.inbound.next.len() - self.inbound.lent;
         self.receive_limit().saturating_sub(buffered)
     }
 
@@ -212,8 +224,110 @@ impl<R: Role> Engine<R> {
         }
         self.settle();
         self.check_receive()?;
-        self.inbound.buf.extend_from_slice(data);
+        if !self.inbound.next.is_empty() {
+            self.inbound.next.extend_from_slice(data);
+            return Ok(());
+        }
+        let rest = self.receive_payload(data);
+        if !rest.is_empty() {
+            self.receive_rest(rest, data.len());
+        }
         Ok(())
+    }
+
+    /// Buffers the bytes that follow the frame being read. When that frame
+    /// is held whole and now complete, the next frame's header is here
+    /// (`SPLIT_AT_LEAST` bytes and up), and that frame could not be held
+    /// whole behind it without growing the buffer, it starts in `next`, at
+    /// the front of an allocation of its own: otherwise it would be moved
+    /// to make room once its header is read — a second copy of nearly
+    /// every message about the size of a read. The allocation is the one
+    /// the message before last was received in, when its payloads are gone
+    /// and it is large enough (no new memory); or else a fresh one of the
+    /// frame's size, only if that is at most the bytes in hand plus one
+    /// more read like this one. A larger frame grows with its bytes, as
+    /// before.
+    fn receive_rest(&mut self, rest: &[u8], read: usize) {
+        let frame_ends = match &self.inbound.read {
+            ReadState::Payload {
+                header, consumed, ..
+            } => {
+                self.holds_whole_frame(header)
+                    && header.payload_len - consumed == self.inbound.buf.len() as u64
+            }
+            ReadState::Header => false,
+        };
+        let inbound = &mut self.inbound;
+        let room = (inbound.buf.capacity() - inbound.buf.len()) as u64;
+        let next_len = match frame_ends && rest.len() >= SPLIT_AT_LEAST {
+            true => match FrameHeader::decode(rest) {
+                Ok(Some((header, len))) => header.payload_len.saturating_add(len as u64),
+                // Not whole, or not valid: `poll_event` will say which.
+                _ => 0,
+            },
+            false => 0,
+        };
+        if next_len <= room {
+            inbound.buf.extend_from_slice(rest);
+            return;
+        }
+        let wanted = usize::try_from(next_len)
+            .unwrap_or(usize::MAX)
+            .max(rest.len());
+        if !inbound.next.try_reclaim(wanted) {
+            if next_len > rest.len().saturating_add(read) as u64 {
+                inbound.buf.extend_from_slice(rest);
+                return;
+            }
+            inbound.next = BytesMut::with_capacity(wanted);
+        }
+        inbound.next.extend_from_slice(rest);
+    }
+
+    /// The copy `receive` makes anyway, used as the scan: the bytes of
+    /// `data` that continue the data frame being read — when all that is
+    /// buffered of it is already scanned — are unmasked as they are copied
+    /// (in L1-sized pieces) and, for uncompressed text, checked at once, so
+    /// `poll_event` has no second pass to make over them. Returns the rest of
+    /// `data`, from the next frame's header on, for a plain copy.
+    fn receive_payload<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
+        let inbound = &mut self.inbound;
+        let ReadState::Payload {
+            header,
+            consumed,
+            scanned,
+        } = &mut inbound.read
+        else {
+            return data;
+        };
+        let msg = &mut inbound.msg;
+        // Control payloads are unmasked when they are taken whole (`emit`),
+        // and an extension's bytes go to its decoder in `read_payload`.
+        if header.opcode.is_control() || msg.decoder.is_some() || *scanned != inbound.buf.len() {
+            return data;
+        }
+        let missing = header.payload_len - *consumed - inbound.buf.len() as u64;
+        // Bounded by `data.len()`, so the cast cannot truncate.
+        let (payload, rest) = data.split_at(missing.min(data.len() as u64) as usize);
+        let start = inbound.buf.len();
+        match header.mask {
+            Some(key) => extend_masked(
+                &mut inbound.buf,
+                payload,
+                key,
+                (*consumed as usize).wrapping_add(start),
+            ),
+            None => inbound.buf.extend_from_slice(payload),
+        }
+        let text = msg.kind == Some(MessageKind::Text);
+        // On invalid UTF-8 the bytes stay unscanned: the validator stays
+        // failed (it is poisoned), so `scan` fails the frame on the next
+        // poll, as if the check had been made there; the bytes are never
+        // handed out.
+        if !text || msg.utf8.feed(&inbound.buf[start..]).is_ok() {
+            *scanned = inbound.buf.len();
+        }
+        rest
     }
 
     /// The receive buffer, for reading into it directly. Once input no
@@ -223,10 +337,17 @@ impl<R: Role> Engine<R> {
         self.settle();
         if !self.state.is_reading() || self.inbound.ended {
             self.inbound.buf.clear();
+            self.inbound.next.clear();
         } else {
             self.check_receive()?;
         }
-        Ok(&mut self.inbound.buf)
+        // The end of the stream: `next` when the stream continues there.
+        let inbound = &mut self.inbound;
+        Ok(if inbound.next.is_empty() {
+            &mut inbound.buf
+        } else {
+            &mut inbound.next
+        })
     }
 
     pub(crate) fn receive_eof(&mut self) {
@@ -271,6 +392,10 @@ impl<R: Role> Engine<R> {
             // arrived whole costs no state writes.
             let (header, consumed, scanned) = match std::mem::take(&mut self.inbound.read) {
                 ReadState::Header => {
+                    let inbound = &mut self.inbound;
+                    if inbound.buf.is_empty() && !inbound.next.is_empty() {
+                        std::mem::swap(&mut inbound.buf, &mut inbound.next);
+                    }
                     let decoded = FrameHeader::decode(&self.inbound.buf);
                     let Some((header, len)) = self.failing(decoded).map_err(|_| self.failure())?
                     else {
@@ -617,7 +742,9 @@ impl<R: Role> Engine<R> {
         if msg.decoder.is_none() && msg.kind == Some(MessageKind::Text) {
             // The rest of the message is all here, and no character is split
             // before it: one validation pass, with no carry to track.
-            let ends_message = complete && header.fin && msg.utf8.pending_len() == 0;
+            // (`at_boundary`, not `pending_len() == 0`: a validator that
+            // already failed must fail these bytes too.)
+            let ends_message = complete && header.fin && msg.utf8.at_boundary();
             let checked = if ends_message {
                 crate::utf8::validate(fresh)
             } else {

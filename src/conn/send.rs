@@ -13,18 +13,13 @@ use crate::extensions::deflate::Negotiated;
 use crate::frame::{CloseFrame, FrameHeader, MAX_CONTROL_PAYLOAD, Opcode, Rsv};
 use crate::keys::OsRandomKeys;
 use crate::lifecycle::Input;
-use crate::mask::apply_mask;
+use crate::mask::extend_masked;
 use crate::relay::{Frame, can_relay};
 use crate::role::Role;
 
 /// Below this size a shared payload is copied anyway: a separate queue
 /// entry costs more than the copy.
 const COPY_BELOW: usize = 4096;
-
-/// How much of a client's payload is copied before it is masked: small
-/// enough to stay in L1 between the copy and the mask (a multiple of 4, so
-/// each piece starts at key byte 0 — `apply_mask` takes the offset anyway).
-const MASK_PIECE: usize = 16 * 1024;
 
 /// A payload to send: borrowed (copied into the queue) or shared (a server
 /// queues a large one by reference, for a vectored write).
@@ -154,21 +149,7 @@ impl<R: Role> Engine<R> {
                 put_header(staged, &raw, len);
                 match header.mask {
                     None => staged.extend_from_slice(data),
-                    // Copied and masked a piece at a time, so the mask pass
-                    // reads bytes still in L1 instead of a second pass over
-                    // a payload larger than the cache.
-                    Some(key) => {
-                        let mut at = 0;
-                        while data.len() - at > MASK_PIECE {
-                            let start = staged.len();
-                            staged.extend_from_slice(&data[at..at + MASK_PIECE]);
-                            apply_mask(&mut staged[start..], key, at);
-                            at += MASK_PIECE;
-                        }
-                        let start = staged.len();
-                        staged.extend_from_slice(&data[at..]);
-                        apply_mask(&mut staged[start..], key, at);
-                    }
+                    Some(key) => extend_masked(staged, data, key, 0),
                 }
             }
         }

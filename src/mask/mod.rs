@@ -157,6 +157,25 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     unsafe { apply_unchecked(isa, buf, key, offset) }
 }
 
+/// How much is copied before it is masked by [`extend_masked`]: small enough
+/// to stay in L1 between the copy and the mask (a multiple of 4, so each piece
+/// starts at key byte 0 — the offset is passed anyway).
+const PIECE: usize = 16 * 1024;
+
+/// Appends `src` to `dst` with the mask applied, `key[0]` falling on payload
+/// byte `offset`: copied and masked a piece at a time, so the mask pass reads
+/// bytes the copy just left in L1 instead of making a second pass over a
+/// payload larger than the cache. Used both ways: a client's frames on the
+/// way out, and a server's received payload on the way in.
+pub(crate) fn extend_masked(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4], offset: usize) {
+    dst.reserve(src.len());
+    for (i, piece) in src.chunks(PIECE).enumerate() {
+        let start = dst.len();
+        dst.extend_from_slice(piece);
+        apply_mask(&mut dst[start..], key, offset.wrapping_add(i * PIECE));
+    }
+}
+
 /// Same as [`apply_mask`], forcing the implementation `isa`.
 ///
 /// Returns `false`, leaving `buf` untouched, if `isa` is not available on this CPU.
