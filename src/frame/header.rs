@@ -134,7 +134,7 @@ impl FrameHeader {
     /// 1002 for a reserved opcode, a fragmented or oversized control frame,
     /// a 64-bit length with the most significant bit set, or a length not in
     /// its minimal form.
-    #[inline]
+    #[inline(always)]
     pub fn decode(buf: &[u8]) -> Result<Option<(Self, usize)>, ProtocolErrorKind> {
         let [b0, b1, ..] = *buf else {
             return Ok(None);
