@@ -59,6 +59,12 @@ pub struct Config {
     /// may go past the limit: the check is made before the bytes are added.
     /// The limit is never below 14 bytes, the longest frame header, so a
     /// connection can always make progress. Default 1 MiB.
+    ///
+    /// The bytes may sit in two allocations: after a frame held whole, the
+    /// next frame can start in a buffer of its own (the one the message
+    /// before last was received in, when its payloads are dropped, or one
+    /// at most twice the bytes in hand), so that it is never moved to make
+    /// room. The limit counts both.
     pub max_receive_buffer: usize,
     /// Whole messages or streamed pieces. Default whole.
     pub message_mode: MessageMode,
