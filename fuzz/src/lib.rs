@@ -20,7 +20,7 @@ use bytes::BytesMut;
 use wsproto::extensions::{
     Decoded, DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate, negotiate,
 };
-use wsproto::frame::Rsv;
+use wsproto::frame::{Opcode, Rsv};
 use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake, accept_key};
 use wsproto::{
     Client, CloseCode, Closing, Config, Event, LocalError, MaskKeySource, MessageKind, MessageMode,
@@ -430,6 +430,10 @@ pub struct Inbox {
     pub messages: Vec<(MessageKind, Vec<u8>)>,
     /// Streaming mode: the message being received.
     partial: Option<(MessageKind, Vec<u8>)>,
+    /// Frame mode: the message being relayed had reserved bits on its first
+    /// frame (an extension's coding), so it passes untouched and unchecked
+    /// (see `wsproto::relay`): its text is not UTF-8.
+    coded: bool,
     /// Ping and pong payloads, in order.
     pub pings: Vec<Vec<u8>>,
     /// Pong payloads, in order.
@@ -493,8 +497,16 @@ impl Inbox {
             ),
             Event::Frame(frame) => {
                 assert_eq!(config.message_mode, MessageMode::Frames);
+                if frame.is_frame_start() && frame.opcode() != Opcode::Continuation {
+                    self.coded = !frame.rsv().is_empty();
+                }
+                let kind = if self.coded {
+                    MessageKind::Binary
+                } else {
+                    frame.kind()
+                };
                 self.piece(
-                    frame.kind(),
+                    kind,
                     frame.data(),
                     frame.is_frame_end(),
                     frame.is_message_end(),
