@@ -1110,8 +1110,8 @@ const JOIN_MAX: usize = 512;
 /// KiB: the compressor's guess of half the input, and the inflater's
 /// doubling steps); this buffer is zeroed once, as it grows. The copy out
 /// of it is the one pass over the output that a write into uninitialized
-/// memory would save, and that needs `unsafe`, which this module does not
-/// use. It grows to the largest piece one call has produced,
+/// memory would save, and that needs unchecked code, which is kept to the
+/// SIMD and UTF-8 modules. It grows to the largest piece one call has produced,
 /// [`SCRATCH_MIN`] to [`SCRATCH_MAX`] bytes.
 #[derive(Default)]
 struct Output(Vec<u8>);
