@@ -259,13 +259,14 @@ impl<R: Role> Engine<R> {
         };
         let inbound = &mut self.inbound;
         let room = (inbound.buf.capacity() - inbound.buf.len()) as u64;
-        let next_len = match frame_ends && rest.len() >= SPLIT_AT_LEAST {
-            true => match FrameHeader::decode(rest) {
+        let next_len = if frame_ends && rest.len() >= SPLIT_AT_LEAST {
+            match FrameHeader::decode(rest) {
                 Ok(Some((header, len))) => header.payload_len.saturating_add(len as u64),
                 // Not whole, or not valid: `poll_event` will say which.
                 _ => 0,
-            },
-            false => 0,
+            }
+        } else {
+            0
         };
         if next_len <= room {
             inbound.buf.extend_from_slice(rest);
