@@ -203,10 +203,10 @@ fn tungstenite(bytes: &[u8]) -> Verdict {
     }
 }
 
-/// The code of the last close frame in the client's bytes.
+/// The code in the client's first close frame: the one tungstenite reports
+/// (whatever follows it is ignored, close frames included).
 fn sent_close_code(bytes: &[u8]) -> Option<u16> {
     let mut rest = bytes;
-    let mut code = None;
     while rest.len() >= 2 {
         let short = usize::from(rest[1] & 0x7F);
         let (len, ext) = match short {
@@ -215,29 +215,32 @@ fn sent_close_code(bytes: &[u8]) -> Option<u16> {
                 let len = u64::from_be_bytes(rest[2..10].try_into().expect("8 bytes"));
                 match usize::try_from(len) {
                     Ok(len) => (len, 8),
-                    Err(_) => return code,
+                    Err(_) => return None,
                 }
             }
-            126 | 127 => return code,
+            126 | 127 => return None,
             n => (n, 0),
         };
         let key_len = if rest[1] & 0x80 != 0 { 4 } else { 0 };
         let start = 2 + ext + key_len;
         if (rest.len() as u64) < start as u64 + len as u64 {
-            return code;
+            return None;
         }
-        if rest[0] & 0x0F == 0x8 && len >= 2 {
+        if rest[0] & 0x0F == 0x8 {
+            if len < 2 {
+                return None;
+            }
             let mut raw = [rest[start], rest[start + 1]];
             if key_len == 4 {
                 let key = &rest[2 + ext..start];
                 raw[0] ^= key[0];
                 raw[1] ^= key[1];
             }
-            code = Some(u16::from_be_bytes(raw));
+            return Some(u16::from_be_bytes(raw));
         }
         rest = &rest[start + len..];
     }
-    code
+    None
 }
 
 // ---- generation ---------------------------------------------------------------
