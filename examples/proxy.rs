@@ -35,8 +35,8 @@
 //!   nothing is held whole, and the ends enforce theirs.
 //!
 //! It runs the sans-IO core directly over tokio's sockets, with no crate
-//! feature: `wsproto::stream` carries whole messages, and a proxy wants the
-//! frames.
+//! feature, and so shows the core's frame-mode calls one by one; with the
+//! `tokio` feature, `wsproto::stream` relays frames too (`Message::Frame`).
 
 use std::io;
 use std::sync::Arc;

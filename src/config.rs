@@ -21,8 +21,8 @@ pub enum MessageMode {
     /// keep their RSV1 bit and bytes). Forward frames with
     /// [`Open::send_frame`](crate::Open::send_frame). Memory stays bounded
     /// by the read size. See [`relay`](crate::relay) for what is checked.
-    /// For the sans-IO core: the async adapter (`wsproto::stream`) carries
-    /// messages and has no place for frames.
+    /// On the async adapter (`wsproto::stream`) they are
+    /// `Message::Frame`, yielded and sent like any other message.
     Frames,
 }
 

@@ -2,7 +2,8 @@
 //! ([`Frame`]) and forwarded with [`Open::send_frame`](crate::Open::send_frame),
 //! without reassembling messages.
 //!
-//! Turn it on with [`MessageMode::Frames`](crate::MessageMode::Frames). Data
+//! Turn it on with [`MessageMode::Frames`](crate::MessageMode::Frames) (on
+//! the async adapter, frames are `stream::Message::Frame`). Data
 //! frames then come out of `poll_event` as [`Event::Frame`](crate::Event::Frame)
 //! pieces: the frame's opcode, FIN and reserved bits, and its unmasked
 //! payload as far as it has arrived. Nothing waits for the rest of a frame or

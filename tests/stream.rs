@@ -3,7 +3,8 @@
 //! application only reads or only writes (split halves too), the close
 //! handshake from either side, the close and keepalive timeouts, back-pressure
 //! against a peer that never reads, cancellation under `select!`, reunite,
-//! handshake leftovers and rejections, and tokio-tungstenite as the peer.
+//! handshake leftovers and rejections, tokio-tungstenite as the peer, and a
+//! frame-mode relay between two streams.
 #![cfg(feature = "tokio")]
 
 use std::future::Future;
@@ -900,4 +901,137 @@ async fn our_client_with_a_tokio_tungstenite_server_over_tcp() {
         within("server", server).await.unwrap(),
         "no pong reached tungstenite"
     );
+}
+
+// ---- frame mode: a relay between two streams ------------------------------------------
+
+/// Forwards every `Message::Frame` one stream yields into the other, both
+/// ways, until the client's leg ends; then closes the backend's leg.
+/// Returns how many frames (or pieces of frames) went each way.
+async fn relay_frames(
+    mut front: WebSocketStream<TcpStream, Server>,
+    mut back: WebSocketStream<TcpStream, Client>,
+) -> (usize, usize) {
+    let (mut up, mut down) = (0, 0);
+    loop {
+        tokio::select! {
+            message = front.next() => match message {
+                Some(Ok(Message::Frame(frame))) => {
+                    up += 1;
+                    back.send(Message::Frame(frame)).await.unwrap();
+                }
+                // Pings and the close are answered by the leg itself.
+                Some(Ok(_)) => {}
+                Some(Err(err)) => panic!("client leg: {err}"),
+                None => break,
+            },
+            message = back.next() => match message {
+                Some(Ok(Message::Frame(frame))) => {
+                    down += 1;
+                    front.send(Message::Frame(frame)).await.unwrap();
+                }
+                Some(Ok(_)) => {}
+                Some(Err(err)) => panic!("backend leg: {err}"),
+                None => panic!("the backend ended first"),
+            },
+        }
+    }
+    back.close(None).await.unwrap();
+    let (_, err) = drain(&mut back).await;
+    assert!(err.is_none(), "{err:?}");
+    (up, down)
+}
+
+/// `MessageMode::Frames` on the adapter: the stream yields each data frame
+/// (or the piece of it one read brought) as `Message::Frame`, and the sink
+/// forwards it with `send_frame`. tokio-tungstenite at both ends sees its
+/// messages whole: large ones relayed in pieces, fragmented ones, text split
+/// inside a character.
+#[tokio::test]
+async fn a_relay_forwards_frames_between_two_streams() {
+    let backend = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend_addr = backend.local_addr().unwrap();
+    let backend = tokio::spawn(async move {
+        let (tcp, _) = backend.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        while let Some(message) = ws.next().await {
+            let message = message.unwrap();
+            if message.is_text() || message.is_binary() {
+                ws.send(message).await.unwrap();
+            }
+        }
+    });
+    let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front_addr = front.local_addr().unwrap();
+    let relay = tokio::spawn(async move {
+        let frames = Config::default().with_message_mode(wsproto::MessageMode::Frames);
+        // Small reads, so that large frames arrive, and go on, in pieces.
+        let small_reads = StreamConfig::default().with_read_size(4096);
+        let (tcp, _) = front.accept().await.unwrap();
+        let front =
+            stream::accept_with(tcp, frames.clone(), Vec::new(), small_reads.clone(), |_| {
+                Ok(Accept::new())
+            })
+            .await
+            .unwrap();
+        let tcp = TcpStream::connect(backend_addr).await.unwrap();
+        let request = http::Request::get(format!("ws://{backend_addr}/"))
+            .body(())
+            .unwrap();
+        let (back, _) = stream::client_async_with(request, tcp, frames, Vec::new(), small_reads)
+            .await
+            .unwrap();
+        relay_frames(front, back).await
+    });
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{front_addr}/"))
+        .await
+        .unwrap();
+    let mut messages = 0;
+    for size in SIZES {
+        for message in [
+            tungstenite::Message::text(text(size)),
+            tungstenite::Message::binary(payload(size)),
+        ] {
+            ws.send(message.clone()).await.unwrap();
+            let got = within("echo through the relay", ws.next())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(got, message);
+            messages += 1;
+        }
+    }
+    // A fragmented text message whose "é" is split between its frames.
+    let (first, last) = ("caf\u{e9} au lait".as_bytes()).split_at(4);
+    for (i, piece) in [first, last].into_iter().enumerate() {
+        let frame = tungstenite::protocol::frame::Frame::message(
+            piece.to_vec(),
+            if i == 0 {
+                tungstenite::protocol::frame::coding::OpCode::Data(
+                    tungstenite::protocol::frame::coding::Data::Text,
+                )
+            } else {
+                tungstenite::protocol::frame::coding::OpCode::Data(
+                    tungstenite::protocol::frame::coding::Data::Continue,
+                )
+            },
+            i == 1,
+        );
+        ws.send(tungstenite::Message::Frame(frame)).await.unwrap();
+    }
+    let got = within("fragmented echo", ws.next()).await.unwrap().unwrap();
+    assert_eq!(got, tungstenite::Message::text("caf\u{e9} au lait"));
+    messages += 1;
+
+    ws.close(None).await.unwrap();
+    while let Some(Ok(_)) = within("close", ws.next()).await {}
+    let (up, down) = within("relay", relay).await.unwrap();
+    // Each message went both ways; a 1 MiB frame takes at least 16 reads.
+    assert!(up > 2 * messages, "{up} frames up for {messages} messages");
+    assert!(
+        down >= messages,
+        "{down} frames down for {messages} messages"
+    );
+    within("backend", backend).await.unwrap();
 }

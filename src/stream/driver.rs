@@ -249,8 +249,8 @@ impl<IO, R: Role> Driver<IO, R> {
         }
     }
 
-    /// Books an event; the message to report, if any.
-    fn on_event(&mut self, event: Event) -> Option<Message> {
+    /// Books an event; the message that reports it.
+    fn on_event(&mut self, event: Event) -> Message {
         match &event {
             // The pong queued for it, header included.
             Event::Ping(data) if self.ws.config().auto_pong => {
@@ -313,10 +313,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
                 None => None,
             };
             match polled {
-                Some(Ok(Some(event))) => match self.on_event(event) {
-                    Some(message) => return Poll::Ready(Some(Ok(message))),
-                    None => continue,
-                },
+                Some(Ok(Some(event))) => return Poll::Ready(Some(Ok(self.on_event(event)))),
                 Some(Err(err)) => self.fail(Error::Protocol(err)),
                 Some(Ok(None)) | None => {}
             }
@@ -534,15 +531,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Role> Driver<IO, R> {
         while self.sink_may_read() {
             match self.ws.poll_event() {
                 Ok(Some(event)) => {
-                    if let Some(message) = self.on_event(event) {
-                        if message.is_ping()
-                            && self.stash.len() >= STASHED_CONTROL
-                            && let Some(oldest) = self.stash.iter().position(Message::is_ping)
-                        {
-                            self.stash.remove(oldest);
-                        }
-                        self.stash.push_back(message);
+                    let message = self.on_event(event);
+                    if message.is_ping()
+                        && self.stash.len() >= STASHED_CONTROL
+                        && let Some(oldest) = self.stash.iter().position(Message::is_ping)
+                    {
+                        self.stash.remove(oldest);
                     }
+                    self.stash.push_back(message);
                     continue;
                 }
                 Ok(None) => {}
@@ -726,6 +722,7 @@ fn send_on<R: Role>(open: &mut Open<R>, message: Message) -> Result<(), LocalErr
         Message::Ping(data) => open.send_ping(&data),
         Message::Pong(data) => open.send_pong(&data),
         Message::Fragment { kind, data, fin } => open.send_fragment_shared(kind, data, fin),
+        Message::Frame(frame) => open.send_frame(&frame),
         Message::Close(_) => Ok(()),
     }
 }

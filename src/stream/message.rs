@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use crate::event::{Event, MessageKind, Utf8Bytes};
 use crate::frame::CloseFrame;
+use crate::relay::Frame;
 
 /// A WebSocket message, as the stream yields it and as the sink takes it.
 ///
@@ -49,6 +50,12 @@ pub enum Message {
         /// Whether this piece ends the message.
         fin: bool,
     },
+    /// A data frame, or the piece of one that has arrived, only with
+    /// [`MessageMode::Frames`](crate::MessageMode::Frames) (see
+    /// [`crate::relay`]). Received: as the core reports it. Sent: forwarded
+    /// with [`Open::send_frame`](crate::Open::send_frame), so a proxy relays
+    /// what one stream yields into another without reassembling messages.
+    Frame(Frame),
 }
 
 impl Message {
@@ -188,6 +195,7 @@ impl Message {
             | Self::Ping(data)
             | Self::Pong(data)
             | Self::Fragment { data, .. } => data.len(),
+            Self::Frame(frame) => frame.data().len(),
             Self::Close(frame) => frame.as_ref().map_or(0, |f| f.reason.len()),
         }
     }
@@ -233,14 +241,16 @@ impl Message {
             | Self::Ping(data)
             | Self::Pong(data)
             | Self::Fragment { data, .. } => data,
+            Self::Frame(frame) => frame.into_data(),
             Self::Close(frame) => frame.map(|f| f.reason.into_bytes()).unwrap_or_default(),
         }
     }
 
-    /// The message an event reports; `None` for events this enum does not
-    /// carry (there are none today; `Event` is non-exhaustive).
-    pub(crate) fn from_event(event: Event) -> Option<Self> {
-        Some(match event {
+    /// The message an event reports. The match names every event (inside
+    /// this crate `#[non_exhaustive]` does not apply), so a new event cannot
+    /// compile without a message to carry it.
+    pub(crate) fn from_event(event: Event) -> Self {
+        match event {
             Event::Text(text) => Self::Text(text),
             Event::Binary(data) => Self::Binary(data),
             Event::Ping(data) => Self::Ping(data),
@@ -264,9 +274,8 @@ impl Message {
                 data,
                 fin: message_finished,
             },
-            #[allow(unreachable_patterns)]
-            _ => return None,
-        })
+            Event::Frame(frame) => Self::Frame(frame),
+        }
     }
 }
 
