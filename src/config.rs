@@ -1,7 +1,9 @@
 //! Connection limits and behaviour switches, with their defaults.
 
-/// How data messages are reported.
+/// How data messages are reported. Non-exhaustive: a mode may be added
+/// without breaking a `match` that has a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum MessageMode {
     /// Reassemble each message and report it once, whole
     /// ([`Event::Text`](crate::Event::Text) / [`Event::Binary`](crate::Event::Binary)).

@@ -594,7 +594,7 @@ fn fragmented<A: Role, B: Role>(
             assert_eq!(got, whole);
         }
         // Frame mode inflates nothing; tests/relay.rs covers it.
-        MessageMode::Frames => unreachable!("not used with this helper"),
+        mode => unreachable!("{mode:?} is not used with this helper"),
     }
 }
 

@@ -209,18 +209,19 @@ impl<R: Role> Engine<R> {
         // Frame mode compresses nothing of its own: a message we compressed
         // would enter the peer's shared window, which the messages relayed
         // untouched were not compressed against.
-        let transform = self.config.message_mode != MessageMode::Frames;
-        for ext in self.extensions.iter_mut().filter(|_| transform) {
-            self.outbound.encode_buf.clear();
-            if let Some(rsv) = ext.encode(
-                kind,
-                payload.as_slice(),
-                first,
-                fin,
-                &mut self.outbound.encode_buf,
-            )? {
-                encoded = Some(rsv);
-                break;
+        if self.config.message_mode != MessageMode::Frames {
+            for ext in &mut self.extensions {
+                self.outbound.encode_buf.clear();
+                if let Some(rsv) = ext.encode(
+                    kind,
+                    payload.as_slice(),
+                    first,
+                    fin,
+                    &mut self.outbound.encode_buf,
+                )? {
+                    encoded = Some(rsv);
+                    break;
+                }
             }
         }
         match encoded {
