@@ -9,9 +9,12 @@
 //! ```
 //!
 //! - **Handshake.** The client's request is read first; the proxy then
-//!   connects to the backend (at `BACKEND_URL` as given, whatever path the
-//!   client asked for), offering the client's subprotocols and its
-//!   first permessage-deflate offer, and answers the client as the backend
+//!   connects to the backend: at `BACKEND_URL` with the client's path
+//!   appended to its path and the client's query to its query (`ws://b/api`
+//!   and `/chat?room=1` make `ws://b/api/chat?room=1`), with the client's
+//!   end-to-end headers (cookies, authorization, origin, the application's
+//!   own) and `X-Forwarded-For`, offering the client's subprotocols and its
+//!   first permessage-deflate offer. It answers the client as the backend
 //!   answered the proxy: the same subprotocol, and permessage-deflate with
 //!   the parameters the backend chose. Both legs then share their deflate
 //!   parameters, so compressed frames pass through untouched (RSV1 kept);
@@ -39,11 +42,12 @@
 //! `tokio` feature, `wsproto::stream` relays frames too (`Message::Frame`).
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::SEC_WEBSOCKET_PROTOCOL;
+use http::header::{self, HeaderName, HeaderValue, SEC_WEBSOCKET_PROTOCOL};
 use http::{HeaderMap, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -130,9 +134,17 @@ async fn proxy(mut client: TcpStream, backend_url: &str) -> io::Result<()> {
         }
     };
     let offer = deflate_offer(request.extension_offers());
-    let (backend, backend_leg) = match connect_backend(backend_url, request.subprotocols(), offer)
-        .await
-    {
+    let backend_request = backend_request(
+        backend_url,
+        request.request(),
+        client.peer_addr().ok(),
+        request.subprotocols(),
+    );
+    let connected = match backend_request {
+        Ok(backend_request) => connect_backend(backend_request, offer).await,
+        Err(why) => Err(why),
+    };
+    let (backend, backend_leg) = match connected {
         Ok(connected) => connected,
         Err(why) => {
             let why = format!("backend: {why}");
@@ -228,18 +240,103 @@ pub fn mirror(backend: Negotiated) -> DeflateConfig {
         .with_client_max_window_bits(Some(backend.send_max_window_bits))
 }
 
-/// Connects to the backend and runs the client handshake, offering the
-/// client's subprotocols and `deflate`.
-async fn connect_backend(
-    url: &str,
+/// Headers that belong to one connection or to the WebSocket handshake
+/// itself: the backend leg makes its own (RFC 9110 §7.6.1, RFC 6455 §4.1).
+const NOT_FORWARDED: [HeaderName; 13] = [
+    header::HOST,
+    header::CONNECTION,
+    header::UPGRADE,
+    header::SEC_WEBSOCKET_KEY,
+    header::SEC_WEBSOCKET_VERSION,
+    header::SEC_WEBSOCKET_EXTENSIONS,
+    header::SEC_WEBSOCKET_PROTOCOL,
+    header::SEC_WEBSOCKET_ACCEPT,
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::TE,
+    header::TRAILER,
+    header::PROXY_AUTHORIZATION,
+];
+
+/// The backend's request for a client's `request` from `peer`: `backend_url`
+/// with the client's path appended to its path and the client's query to
+/// its query; the client's headers but those of the connection and the
+/// handshake (`NOT_FORWARDED`, `Keep-Alive`, `Proxy-Connection` and any the
+/// client's `Connection` header names); the client's subprotocols; and
+/// `X-Forwarded-For` with the client's address appended.
+pub fn backend_request(
+    backend_url: &str,
+    request: &http::Request<()>,
+    peer: Option<SocketAddr>,
     subprotocols: &[String],
+) -> Result<http::Request<()>, String> {
+    let base: http::Uri = backend_url
+        .parse()
+        .map_err(|err| format!("bad backend URL: {err}"))?;
+    let (Some(scheme), Some(authority)) = (base.scheme_str(), base.authority()) else {
+        return Err("the backend URL needs a scheme and a host".into());
+    };
+    let path = format!(
+        "{}{}",
+        base.path().trim_end_matches('/'),
+        request.uri().path()
+    );
+    let query: Vec<&str> = [base.query(), request.uri().query()]
+        .into_iter()
+        .flatten()
+        .filter(|query| !query.is_empty())
+        .collect();
+    let url = match query.as_slice() {
+        [] => format!("{scheme}://{authority}{path}"),
+        parts => format!("{scheme}://{authority}{path}?{}", parts.join("&")),
+    };
+
+    let hop_by_hop: Vec<String> = request
+        .headers()
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    let mut forwarded = http::Request::get(url);
+    let headers = forwarded.headers_mut().ok_or("bad backend URL")?;
+    for (name, value) in request.headers() {
+        let skip = NOT_FORWARDED.contains(name)
+            || matches!(name.as_str(), "keep-alive" | "proxy-connection")
+            || hop_by_hop.iter().any(|hop| hop == name.as_str());
+        if !skip {
+            headers.append(name, value.clone());
+        }
+    }
+    if let Some(peer) = peer {
+        let for_header = HeaderName::from_static("x-forwarded-for");
+        let earlier = headers
+            .get_all(&for_header)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let chain = match earlier.as_str() {
+            "" => peer.ip().to_string(),
+            earlier => format!("{earlier}, {}", peer.ip()),
+        };
+        let chain = HeaderValue::from_str(&chain).map_err(|err| err.to_string())?;
+        headers.insert(for_header, chain);
+    }
+    if !subprotocols.is_empty() {
+        let offered = HeaderValue::from_str(&subprotocols.join(", ")).map_err(|e| e.to_string())?;
+        headers.insert(SEC_WEBSOCKET_PROTOCOL, offered);
+    }
+    forwarded.body(()).map_err(|err| err.to_string())
+}
+
+/// Connects to the backend and runs the client handshake for `request`,
+/// offering `deflate`.
+async fn connect_backend(
+    request: http::Request<()>,
     deflate: Option<DeflateConfig>,
 ) -> Result<(TcpStream, Open<Client>), String> {
-    let mut request = http::Request::get(url);
-    if !subprotocols.is_empty() {
-        request = request.header(SEC_WEBSOCKET_PROTOCOL, subprotocols.join(", "));
-    }
-    let request = request.body(()).map_err(|err| err.to_string())?;
     let extensions: Vec<Box<dyn Extension>> = deflate
         .map(|config| Box::new(PerMessageDeflate::new(config)) as _)
         .into_iter()

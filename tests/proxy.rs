@@ -2,7 +2,8 @@
 //! `examples/echo_server.rs`'s serve loop or a backend written here:
 //! Python's `websockets` through it, with and without permessage-deflate;
 //! 1,000 small messages in flight; pings and the close handshake end to end;
-//! a protocol error on either leg closing both with the right codes; and a
+//! a protocol error on either leg closing both with the right codes; the
+//! path, query and headers the backend is asked for; and a
 //! 256 MiB message streamed through a proxy running as its own process,
 //! whose peak RSS (VmHWM) stays under 32 MiB.
 //!
@@ -597,4 +598,115 @@ fn the_proxy_mirrors_only_offers_it_can_forward_whole() {
                 .with_client_max_window_bits(Some(9))
         )
     );
+}
+
+// ---- what the backend is asked for ----------------------------------------------------
+
+/// A backend that reports the request it was sent, then echoes.
+async fn request_recording_backend() -> (
+    SocketAddr,
+    tokio::sync::oneshot::Receiver<http::Request<()>>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = stream::accept_with(
+            tcp,
+            Config::default(),
+            Vec::new(),
+            stream::StreamConfig::default(),
+            |request| {
+                let _ = tx.send(request.request().clone());
+                let mut accept = wsproto::handshake::Accept::new();
+                if let Some(first) = request.subprotocols().first() {
+                    accept = accept.subprotocol(first);
+                }
+                Ok(accept)
+            },
+        )
+        .await
+        .unwrap();
+        while let Some(Ok(message)) = ws.next().await {
+            if message.is_text() || message.is_binary() {
+                futures_util::SinkExt::send(&mut ws, message).await.unwrap();
+            }
+        }
+    });
+    (addr, rx)
+}
+
+/// The backend is asked for the client's path under the backend URL's, both
+/// queries, the client's end-to-end headers and `X-Forwarded-For`; the
+/// handshake's own headers are the backend leg's.
+#[tokio::test]
+async fn the_backend_gets_the_clients_path_query_and_headers() {
+    let (backend, request_seen) = request_recording_backend().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(proxy::run(listener, format!("ws://{backend}/api/?key=k")));
+
+    let request = http::Request::get(format!("ws://{addr}/chat/room?user=ann"))
+        .header("cookie", "session=abc")
+        .header("authorization", "Bearer t0k3n")
+        .header("origin", "https://app.example")
+        .header("x-app", "1")
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("sec-websocket-protocol", "chat.v2, chat.v1")
+        .body(())
+        .unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut ws, response) = tokio::time::timeout(TIMEOUT, stream::client_async(request, tcp))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "chat.v2");
+    futures_util::SinkExt::send(&mut ws, Message::text("hello"))
+        .await
+        .unwrap();
+    let echoed = tokio::time::timeout(TIMEOUT, ws.next()).await.unwrap();
+    assert_eq!(echoed.unwrap().unwrap(), Message::text("hello"));
+
+    let seen = request_seen.await.unwrap();
+    assert_eq!(
+        seen.uri().path_and_query().unwrap().as_str(),
+        "/api/chat/room?key=k&user=ann"
+    );
+    let headers = seen.headers();
+    assert_eq!(headers["cookie"], "session=abc");
+    assert_eq!(headers["authorization"], "Bearer t0k3n");
+    assert_eq!(headers["origin"], "https://app.example");
+    assert_eq!(headers["x-app"], "1");
+    assert_eq!(headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
+    assert_eq!(headers["host"], backend.to_string().as_str());
+    assert_eq!(headers["sec-websocket-protocol"], "chat.v2, chat.v1");
+    assert_eq!(headers.get_all("sec-websocket-key").iter().count(), 1);
+    ws.close(None).await.unwrap();
+}
+
+/// Headers of the client's connection are not forwarded: the standard
+/// hop-by-hop ones and any its `Connection` header names.
+#[test]
+fn hop_by_hop_headers_stay_with_the_client() {
+    let request = http::Request::get("/")
+        .header("connection", "Upgrade, X-Trace-Hop")
+        .header("x-trace-hop", "1")
+        .header("keep-alive", "timeout=5")
+        .header("proxy-authorization", "Basic cHJveHk=")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("sec-websocket-extensions", "permessage-deflate")
+        .header("x-kept", "yes")
+        .body(())
+        .unwrap();
+    let forwarded = proxy::backend_request("ws://backend:9001", &request, None, &[]).unwrap();
+    assert_eq!(forwarded.uri(), "ws://backend:9001/");
+    let names: Vec<&str> = forwarded
+        .headers()
+        .keys()
+        .map(|name| name.as_str())
+        .collect();
+    assert_eq!(names, ["x-kept"]);
+    assert!(proxy::backend_request("/relative", &request, None, &[]).is_err());
 }
