@@ -13,7 +13,8 @@
 //!   appended to its path and the client's query to its query (`ws://b/api`
 //!   and `/chat?room=1` make `ws://b/api/chat?room=1`), with the client's
 //!   end-to-end headers (cookies, authorization, origin, the application's
-//!   own) and `X-Forwarded-For`, offering the client's subprotocols and its
+//!   own) and `X-Forwarded-For` (a path with `.` or `..` segments is
+//!   answered 400), offering the client's subprotocols and its
 //!   first permessage-deflate offer. It answers the client as the backend
 //!   answered the proxy: the same subprotocol, and permessage-deflate with
 //!   the parameters the backend chose. Both legs then share their deflate
@@ -133,6 +134,12 @@ async fn proxy(mut client: TcpStream, backend_url: &str) -> io::Result<()> {
             Err(err) => return client.write_all(&err.to_response()).await,
         }
     };
+    // `/api/../admin` must not leave the backend URL's path.
+    if has_dot_segment(request.request().uri().path()) {
+        let why = b"a path with . or .. segments";
+        let answer = request.reject(StatusCode::BAD_REQUEST, &HeaderMap::new(), why);
+        return client.write_all(&answer).await;
+    }
     let offer = deflate_offer(request.extension_offers());
     let backend_request = backend_request(
         backend_url,
@@ -257,6 +264,16 @@ const NOT_FORWARDED: [HeaderName; 13] = [
     header::TRAILER,
     header::PROXY_AUTHORIZATION,
 ];
+
+/// Whether `path` has a `.` or `..` segment, percent-encoded or not: one
+/// that a backend resolving it could use to climb out of the prefix the
+/// proxy puts in front of it (RFC 3986 §5.2.4).
+pub fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        decoded == "." || decoded == ".."
+    })
+}
 
 /// The backend's request for a client's `request` from `peer`: `backend_url`
 /// with the client's path appended to its path and the client's query to

@@ -710,3 +710,38 @@ fn hop_by_hop_headers_stay_with_the_client() {
     assert_eq!(names, ["x-kept"]);
     assert!(proxy::backend_request("/relative", &request, None, &[]).is_err());
 }
+
+#[test]
+fn dot_segments_are_found_encoded_or_not() {
+    for path in ["/..", "/api/../admin", "/a/./b", "/%2e%2E/x", "/a/%2E"] {
+        assert!(proxy::has_dot_segment(path), "{path}");
+    }
+    for path in ["/", "/a..b/c", "/.well-known/x", "/a/...", "/%2e%2e%2e"] {
+        assert!(!proxy::has_dot_segment(path), "{path}");
+    }
+}
+
+/// A client asking for a path that climbs out of the backend URL's path is
+/// answered 400, and the backend is never asked.
+#[tokio::test]
+async fn a_path_with_dot_segments_is_a_bad_request() {
+    let (backend, request_seen) = request_recording_backend().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(proxy::run(listener, format!("ws://{backend}/api/")));
+    let request = http::Request::get(format!("ws://{addr}/api/../admin"))
+        .body(())
+        .unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let result = tokio::time::timeout(TIMEOUT, stream::client_async(request, tcp))
+        .await
+        .unwrap();
+    match result {
+        Err(stream::Error::Rejected(rejected)) => {
+            assert_eq!(rejected.status(), http::StatusCode::BAD_REQUEST);
+        }
+        other => panic!("expected a 400, got {other:?}"),
+    }
+    let mut request_seen = request_seen;
+    assert!(request_seen.try_recv().is_err(), "the backend was asked");
+}
