@@ -725,7 +725,7 @@ fn dot_segments_are_found_encoded_or_not() {
 /// answered 400, and the backend is never asked.
 #[tokio::test]
 async fn a_path_with_dot_segments_is_a_bad_request() {
-    let (backend, request_seen) = request_recording_backend().await;
+    let (backend, mut request_seen) = request_recording_backend().await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(proxy::run(listener, format!("ws://{backend}/api/")));
@@ -742,6 +742,5 @@ async fn a_path_with_dot_segments_is_a_bad_request() {
         }
         other => panic!("expected a 400, got {other:?}"),
     }
-    let mut request_seen = request_seen;
     assert!(request_seen.try_recv().is_err(), "the backend was asked");
 }
