@@ -4,8 +4,9 @@
 //! memory stays bounded by its reads however large a message is.
 //!
 //! ```text
-//! cargo run --release --example proxy -- LISTEN_ADDR BACKEND_URL
-//! cargo run --release --example proxy -- 127.0.0.1:9004 ws://127.0.0.1:9001/
+//! cargo run --release --features tokio --example proxy -- LISTEN_ADDR BACKEND_URL
+//! cargo run --release --features tokio --example proxy -- 127.0.0.1:9004 ws://127.0.0.1:9001/
+//! cargo run --release --features rustls --example proxy -- 127.0.0.1:9004 wss://example.com/
 //! ```
 //!
 //! - **Handshake.** The client's request is read first; the proxy then
@@ -38,9 +39,15 @@
 //! - **Limits.** The legs set no frame or message size limit of their own:
 //!   nothing is held whole, and the ends enforce theirs.
 //!
-//! It runs the sans-IO core directly over tokio's sockets, with no crate
-//! feature, and so shows the core's frame-mode calls one by one; with the
-//! `tokio` feature, `wsproto::stream` relays frames too (`Message::Frame`).
+//! - **TLS to the backend.** A `wss://` backend is reached through
+//!   `wsproto::connect::Connector::open` (the `rustls` feature: Mozilla's
+//!   roots by default, or a `rustls::ClientConfig` of your own through
+//!   [`run_with`]). Clients connect to the proxy over plain TCP.
+//!
+//! It runs the sans-IO core directly over tokio's sockets, and so shows the
+//! core's frame-mode calls one by one (the `tokio` feature is for
+//! `Connector::open` only); `wsproto::stream` relays frames too
+//! (`Message::Frame`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -53,6 +60,7 @@ use http::{HeaderMap, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
+use wsproto::connect::{Connector, MaybeTlsStream};
 use wsproto::extensions::deflate::Negotiated;
 use wsproto::extensions::{DeflateConfig, Extension, ExtensionOffer, PerMessageDeflate};
 use wsproto::handshake::{Accept, ClientHandshake, ServerHandshake};
@@ -90,14 +98,26 @@ async fn main() -> io::Result<()> {
 }
 
 /// Serves every client `listener` accepts, each on its own task; returns
-/// only when accepting fails.
+/// only when accepting fails. A `wss://` backend is reached with the
+/// default [`Connector`].
 pub async fn run(listener: TcpListener, backend_url: String) -> io::Result<()> {
-    let backend_url: Arc<str> = backend_url.into();
+    run_with(listener, backend_url, Connector::default()).await
+}
+
+/// As [`run`], reaching a `wss://` backend through `connector` (say, one
+/// that trusts a private CA).
+pub async fn run_with(
+    listener: TcpListener,
+    backend_url: String,
+    connector: Connector,
+) -> io::Result<()> {
+    let backend: Arc<(String, Connector)> = Arc::new((backend_url, connector));
     loop {
         let (tcp, _) = listener.accept().await?;
-        let backend_url = Arc::clone(&backend_url);
+        let backend = Arc::clone(&backend);
         tokio::spawn(async move {
-            if let Err(err) = proxy(tcp, &backend_url).await {
+            let (backend_url, connector) = &*backend;
+            if let Err(err) = proxy(tcp, backend_url, connector).await {
                 eprintln!("proxy: {err}");
             }
         });
@@ -115,7 +135,7 @@ pub fn leg_config() -> Config {
 }
 
 /// One client: both handshakes, then the relay.
-async fn proxy(mut client: TcpStream, backend_url: &str) -> io::Result<()> {
+async fn proxy(mut client: TcpStream, backend_url: &str, connector: &Connector) -> io::Result<()> {
     client.set_nodelay(true)?;
     // The client's request, read whole; the bytes are kept, to be parsed
     // again once the backend has said which extensions to accept.
@@ -148,7 +168,7 @@ async fn proxy(mut client: TcpStream, backend_url: &str) -> io::Result<()> {
         request.subprotocols(),
     );
     let connected = match backend_request {
-        Ok(backend_request) => connect_backend(backend_request, offer).await,
+        Ok(backend_request) => connect_backend(backend_request, offer, connector).await,
         Err(why) => Err(why),
     };
     let (backend, backend_leg) = match connected {
@@ -348,12 +368,13 @@ pub fn backend_request(
     forwarded.body(()).map_err(|err| err.to_string())
 }
 
-/// Connects to the backend and runs the client handshake for `request`,
-/// offering `deflate`.
+/// Connects to the backend (TLS through `connector` for `wss://`) and runs
+/// the client handshake for `request`, offering `deflate`.
 async fn connect_backend(
     request: http::Request<()>,
     deflate: Option<DeflateConfig>,
-) -> Result<(TcpStream, Open<Client>), String> {
+    connector: &Connector,
+) -> Result<(MaybeTlsStream<TcpStream>, Open<Client>), String> {
     let extensions: Vec<Box<dyn Extension>> = deflate
         .map(|config| Box::new(PerMessageDeflate::new(config)) as _)
         .into_iter()
@@ -364,14 +385,11 @@ async fn connect_backend(
         .target()
         .ok_or("the backend URL has no host")?
         .clone();
-    if target.tls {
-        return Err("wss:// backends are not supported by this example".into());
-    }
     let handshake = async {
-        let mut tcp = TcpStream::connect((target.host.as_str(), target.port))
+        let mut tcp = connector
+            .open(&target)
             .await
             .map_err(|err| err.to_string())?;
-        tcp.set_nodelay(true).map_err(|err| err.to_string())?;
         tcp.write_all(&bytes).await.map_err(|err| err.to_string())?;
         let mut buf = vec![0u8; 4096];
         loop {
@@ -455,7 +473,7 @@ enum Side {
 async fn relay(
     mut client_tcp: TcpStream,
     client_leg: Open<Server>,
-    mut backend_tcp: TcpStream,
+    backend_io: MaybeTlsStream<TcpStream>,
     backend_leg: Open<Client>,
 ) -> io::Result<()> {
     let mut client = Leg::new(client_leg);
@@ -465,7 +483,7 @@ async fn relay(
     pump(&mut client.ws, &mut backend.ws, Side::Client);
     pump(&mut backend.ws, &mut client.ws, Side::Backend);
     let (mut client_read, mut client_write) = client_tcp.split();
-    let (mut backend_read, mut backend_write) = backend_tcp.split();
+    let (mut backend_read, mut backend_write) = tokio::io::split(backend_io);
     let mut client_buf = vec![0u8; READ_SIZE];
     let mut backend_buf = vec![0u8; READ_SIZE];
     let mut close_due: Option<Instant> = None;

@@ -217,8 +217,28 @@ impl Connector {
             .map_err(ConnectError::from)
     }
 
-    /// The transport to `target`: TCP, and TLS over it for wss.
-    async fn open(&self, target: &Target) -> Result<MaybeTlsStream<TcpStream>, ConnectError> {
+    /// Opens the transport to `target` (from
+    /// [`Pending::target`](crate::Pending::target) or
+    /// [`Target::from_url`]): TCP with `TCP_NODELAY`, and TLS over it for
+    /// `wss://`. No handshake is run: for driving the sans-IO core over it
+    /// yourself, as `examples/proxy.rs` does with its backend leg.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use wsproto::connect::Connector;
+    /// use wsproto::handshake::Target;
+    ///
+    /// let target = Target::from_url("wss://example.com/chat")?;
+    /// let transport = Connector::default().open(&target).await?;
+    /// // write the request from `Pending::<Client>::new`, read the response...
+    /// # let _ = transport; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectError::Connect`], [`ConnectError::TlsNotEnabled`] or
+    /// [`ConnectError::Tls`].
+    pub async fn open(&self, target: &Target) -> Result<MaybeTlsStream<TcpStream>, ConnectError> {
         if target.tls && matches!(self, Self::Plain) {
             return Err(ConnectError::TlsNotEnabled);
         }

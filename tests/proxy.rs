@@ -3,7 +3,8 @@
 //! Python's `websockets` through it, with and without permessage-deflate;
 //! 1,000 small messages in flight; pings and the close handshake end to end;
 //! a protocol error on either leg closing both with the right codes; the
-//! path, query and headers the backend is asked for; and a
+//! path, query and headers the backend is asked for; a `wss://` backend;
+//! and a
 //! 256 MiB message streamed through a proxy running as its own process,
 //! whose peak RSS (VmHWM) stays under 32 MiB.
 //!
@@ -12,6 +13,8 @@
 #[allow(dead_code)] // its server helpers are for python_interop.rs
 mod python;
 mod sockets;
+#[cfg(feature = "rustls")]
+mod tls;
 
 #[path = "../examples/support/echo.rs"]
 mod echo;
@@ -743,4 +746,39 @@ async fn a_path_with_dot_segments_is_a_bad_request() {
         other => panic!("expected a 400, got {other:?}"),
     }
     assert!(request_seen.try_recv().is_err(), "the backend was asked");
+}
+
+/// A `wss://` backend, reached through a connector that trusts its
+/// certificate: the client talks plain TCP to the proxy, the proxy TLS to
+/// the backend.
+#[cfg(feature = "rustls")]
+#[tokio::test]
+async fn a_wss_backend_is_reached_over_tls() {
+    let (backend, cert) = tls::tls_echo_server().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let url = format!("wss://localhost:{}/", backend.port());
+    tokio::spawn(proxy::run_with(listener, url, tls::trusting(cert)));
+    let (mut tcp, mut ws) = connect(addr, true).await;
+    echo_round_trips(&mut tcp, &mut ws, 0, 20).await;
+
+    // Without that trust (the default connector: public roots), the
+    // certificate is refused and the client gets 502.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let url = format!("wss://localhost:{}/", backend.port());
+    tokio::spawn(proxy::run(listener, url));
+    let request = http::Request::get(format!("ws://{addr}/"))
+        .body(())
+        .unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    match tokio::time::timeout(TIMEOUT, stream::client_async(request, tcp))
+        .await
+        .unwrap()
+    {
+        Err(stream::Error::Rejected(rejected)) => {
+            assert_eq!(rejected.status(), http::StatusCode::BAD_GATEWAY);
+        }
+        other => panic!("expected a 502, got {:?}", other.map(|_| ())),
+    }
 }
