@@ -285,14 +285,19 @@ const NOT_FORWARDED: [HeaderName; 13] = [
     header::PROXY_AUTHORIZATION,
 ];
 
-/// Whether `path` has a `.` or `..` segment, percent-encoded or not: one
-/// that a backend resolving it could use to climb out of the prefix the
-/// proxy puts in front of it (RFC 3986 §5.2.4).
+/// Whether `path` has a `.` or `..` segment: one that a backend resolving
+/// it could use to climb out of the prefix the proxy puts in front of it
+/// (RFC 3986 §5.2.4). Dots and separators count percent-encoded too, and a
+/// backslash counts as a separator (some servers take it for one).
 pub fn has_dot_segment(path: &str) -> bool {
-    path.split('/').any(|segment| {
-        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
-        decoded == "." || decoded == ".."
-    })
+    let path = path.to_ascii_lowercase();
+    let path = path
+        .replace("%2e", ".")
+        .replace("%2f", "/")
+        .replace("%5c", "/")
+        .replace('\\', "/");
+    path.split('/')
+        .any(|segment| segment == "." || segment == "..")
 }
 
 /// The backend's request for a client's `request` from `peer`: `backend_url`
@@ -386,20 +391,20 @@ async fn connect_backend(
         .ok_or("the backend URL has no host")?
         .clone();
     let handshake = async {
-        let mut tcp = connector
+        let mut io = connector
             .open(&target)
             .await
             .map_err(|err| err.to_string())?;
-        tcp.write_all(&bytes).await.map_err(|err| err.to_string())?;
+        io.write_all(&bytes).await.map_err(|err| err.to_string())?;
         let mut buf = vec![0u8; 4096];
         loop {
-            let n = tcp.read(&mut buf).await.map_err(|err| err.to_string())?;
+            let n = io.read(&mut buf).await.map_err(|err| err.to_string())?;
             if n == 0 {
                 return Err("the backend closed the connection during the handshake".into());
             }
             match pending.receive(&buf[..n]).map_err(|err| err.to_string())? {
                 ClientHandshake::Pending(next) => pending = next,
-                ClientHandshake::Open(open, _response) => return Ok((tcp, open)),
+                ClientHandshake::Open(open, _response) => return Ok((io, open)),
                 ClientHandshake::Rejected(rejected) => {
                     return Err(format!("answered {}", rejected.response().status()));
                 }
