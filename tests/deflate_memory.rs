@@ -1,7 +1,10 @@
 //! What permessage-deflate holds per connection, measured with a counting
 //! allocator: the table in `src/extensions/deflate.rs`'s docs, lazy
 //! allocation, and freeing under no context takeover. One test only, so
-//! nothing else allocates while it measures.
+//! no other test allocates while it measures; the counter is global, though,
+//! and the test harness's own thread sometimes allocates a few hundred bytes
+//! at the same moment (about one run in 15 put one table cell 1 KiB over),
+//! so exact figures are the median of five measurements.
 
 use std::alloc::System;
 
@@ -18,6 +21,14 @@ fn live() -> usize {
     let stats = GLOBAL.stats();
     (stats.bytes_allocated as isize - stats.bytes_deallocated as isize + stats.bytes_reallocated)
         as usize
+}
+
+/// The median of five runs of `measure`: a figure disturbed by another
+/// thread's allocation in one or two of them comes out undisturbed.
+fn steady(measure: impl Fn() -> usize) -> usize {
+    let mut runs: [usize; 5] = std::array::from_fn(|_| measure());
+    runs.sort_unstable();
+    runs[2]
 }
 
 fn kib(bytes: usize) -> usize {
@@ -84,14 +95,18 @@ fn memory_per_connection() {
     let mut measured = [[0usize; 4]; 7];
     for (row, bits) in (9..=15u8).enumerate() {
         for (col, level) in [1u8, 5, 8, 9].into_iter().enumerate() {
-            measured[row][col] = kib(deflater_bytes(bits, level));
+            measured[row][col] = kib(steady(|| deflater_bytes(bits, level)));
         }
     }
     assert_eq!(measured, DOC_TABLE, "update the module docs' table");
-    let before = live();
-    let inflater = zlib_rs::Inflate::new(false, 15);
-    assert_eq!(live() - before, DOC_INFLATE_BYTES, "update the module docs");
-    drop(inflater);
+    let inflate_bytes = steady(|| {
+        let before = live();
+        let inflater = zlib_rs::Inflate::new(false, 15);
+        let bytes = live() - before;
+        drop(inflater);
+        bytes
+    });
+    assert_eq!(inflate_bytes, DOC_INFLATE_BYTES, "update the module docs");
 
     // Negotiation allocates no compression state; neither does a message
     // under the threshold.
