@@ -53,10 +53,30 @@ async fn echo_backend() -> SocketAddr {
 
 /// The proxy on a free port, in front of `backend`; it ends with the test.
 async fn spawn_proxy(backend: SocketAddr) -> SocketAddr {
+    spawn_proxy_for(format!("ws://{backend}/")).await
+}
+
+/// The proxy on a free port, in front of the backend at `url`.
+async fn spawn_proxy_for(url: String) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(proxy::run(listener, format!("ws://{backend}/")));
+    tokio::spawn(proxy::run(listener, url));
     addr
+}
+
+/// The status the proxy at `addr` refuses a client asking for `path` with.
+async fn refused_with(addr: SocketAddr, path: &str) -> http::StatusCode {
+    let request = http::Request::get(format!("ws://{addr}{path}"))
+        .body(())
+        .unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    match tokio::time::timeout(TIMEOUT, stream::client_async(request, tcp))
+        .await
+        .unwrap()
+    {
+        Err(stream::Error::Rejected(rejected)) => rejected.status(),
+        other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+    }
 }
 
 /// Our client through the proxy, with permessage-deflate offered or not.
@@ -646,9 +666,7 @@ async fn request_recording_backend() -> (
 #[tokio::test]
 async fn the_backend_gets_the_clients_path_query_and_headers() {
     let (backend, request_seen) = request_recording_backend().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(proxy::run(listener, format!("ws://{backend}/api/?key=k")));
+    let addr = spawn_proxy_for(format!("ws://{backend}/api/?key=k")).await;
 
     let request = http::Request::get(format!("ws://{addr}/chat/room?user=ann"))
         .header("cookie", "session=abc")
@@ -738,22 +756,11 @@ fn dot_segments_are_found_encoded_or_not() {
 #[tokio::test]
 async fn a_path_with_dot_segments_is_a_bad_request() {
     let (backend, mut request_seen) = request_recording_backend().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(proxy::run(listener, format!("ws://{backend}/api/")));
-    let request = http::Request::get(format!("ws://{addr}/api/../admin"))
-        .body(())
-        .unwrap();
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    let result = tokio::time::timeout(TIMEOUT, stream::client_async(request, tcp))
-        .await
-        .unwrap();
-    match result {
-        Err(stream::Error::Rejected(rejected)) => {
-            assert_eq!(rejected.status(), http::StatusCode::BAD_REQUEST);
-        }
-        other => panic!("expected a 400, got {other:?}"),
-    }
+    let addr = spawn_proxy_for(format!("ws://{backend}/api/")).await;
+    assert_eq!(
+        refused_with(addr, "/api/../admin").await,
+        http::StatusCode::BAD_REQUEST
+    );
     assert!(request_seen.try_recv().is_err(), "the backend was asked");
 }
 
@@ -773,21 +780,6 @@ async fn a_wss_backend_is_reached_over_tls() {
 
     // Without that trust (the default connector: public roots), the
     // certificate is refused and the client gets 502.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let url = format!("wss://localhost:{}/", backend.port());
-    tokio::spawn(proxy::run(listener, url));
-    let request = http::Request::get(format!("ws://{addr}/"))
-        .body(())
-        .unwrap();
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    match tokio::time::timeout(TIMEOUT, stream::client_async(request, tcp))
-        .await
-        .unwrap()
-    {
-        Err(stream::Error::Rejected(rejected)) => {
-            assert_eq!(rejected.status(), http::StatusCode::BAD_GATEWAY);
-        }
-        other => panic!("expected a 502, got {:?}", other.map(|_| ())),
-    }
+    let addr = spawn_proxy_for(format!("wss://localhost:{}/", backend.port())).await;
+    assert_eq!(refused_with(addr, "/").await, http::StatusCode::BAD_GATEWAY);
 }
